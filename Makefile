@@ -1,0 +1,24 @@
+# tfguard: PGXS build.  "make && make install", honouring PG_CONFIG.
+
+MODULE_big = tfguard
+OBJS = \
+	src/tfguard.o \
+	src/classify_object.o \
+	src/classify_plan.o \
+	src/relation.o \
+	src/decide.o
+
+EXTENSION = tfguard
+DATA = tfguard--1.0.sql
+PGFILEDESC = "tfguard - refuse irreversible operations unless a human unlocked them"
+
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
+
+# No JIT bitcode: tfguard's code is not worth inlining into queries, and
+# skipping it keeps clang out of the build dependencies.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

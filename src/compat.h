@@ -1,0 +1,59 @@
+/*-------------------------------------------------------------------------
+ *
+ * compat.h
+ *	  Every PostgreSQL-version difference tfguard depends on, in one place.
+ *
+ * tfguard is built and tested on PostgreSQL 15 and keeps compiling on 13
+ * to 17.  The rest of the code is written as if there were one version:
+ * when a release changes a hook signature or a plan node, the shim goes
+ * here and nowhere else.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TFGUARD_COMPAT_H
+#define TFGUARD_COMPAT_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+#include "nodes/plannodes.h"
+#include "utils/guc.h"
+
+#if PG_VERSION_NUM < 130000 || PG_VERSION_NUM >= 180000
+#error "tfguard supports PostgreSQL 13 to 17"
+#endif
+
+/*
+ * PostgreSQL 15 can reserve a GUC prefix, so that "SET tfguard.anything"
+ * fails instead of creating a placeholder.  Older releases can only warn
+ * about placeholders that already exist.
+ */
+#if PG_VERSION_NUM < 150000
+#define MarkGUCPrefixReserved(prefix) EmitWarningsOnPlaceholders(prefix)
+#endif
+
+/*
+ * PostgreSQL 14 gave ModifyTable a single subplan, its outer plan, which a
+ * walk over lefttree already reaches; 13 kept one subplan per result
+ * relation in "plans", which a walk has to visit on its own.
+ */
+#if PG_VERSION_NUM >= 140000
+#define ModifyTableSubplans(mt) list_make1(outerPlan(mt))
+#define ModifyTableChildrenBesideLefttree(mt) NIL
+#else
+#define ModifyTableSubplans(mt) ((mt)->plans)
+#define ModifyTableChildrenBesideLefttree(mt) ((mt)->plans)
+#endif
+
+/* TidRangeScan exists from PostgreSQL 14 on. */
+#if PG_VERSION_NUM >= 140000
+#define HAVE_TID_RANGE_SCAN 1
+#endif
+
+/*
+ * The hooks tfguard installs have the same signatures in 13 to 17:
+ * object_access_hook_type and ExecutorStart_hook_type.  ExecutorStart
+ * changes in 18, which the version check above excludes.
+ */
+
+#endif							/* TFGUARD_COMPAT_H */

@@ -1,0 +1,122 @@
+/*-------------------------------------------------------------------------
+ *
+ * relation.c
+ *	  Which relations hold data that an irreversible operation would lose.
+ *
+ * Both classifiers ask the same question about a relation ("is removing,
+ * truncating or emptying this one guarded?"), so the answer lives here:
+ * tables, partitioned tables, partitions and materialized views are
+ * guarded; temporary relations and relations created in the current
+ * transaction are not, because nothing that outlives the transaction is
+ * lost with them.  Indexes, views, sequences, TOAST tables and foreign
+ * tables (whose data lives on another server) are not guarded either.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_class.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "tfguard.h"
+
+/*
+ * Relations created by the current transaction, as told by the object
+ * access hook's OAT_POST_CREATE.  The relcache's rd_createSubid cannot
+ * answer this: a table rewrite (VACUUM FULL, CLUSTER, ALTER COLUMN TYPE,
+ * REFRESH MATERIALIZED VIEW) swaps storage with a transient heap and hands
+ * the old table's "not new" status to the transient one, which it then
+ * drops.  Kept in TopTransactionContext and forgotten at transaction end.
+ */
+static List *relations_created_in_transaction = NIL;
+
+void
+tfguard_note_relation_created(Oid relid)
+{
+	MemoryContext oldcontext = MemoryContextSwitchTo(TopTransactionContext);
+
+	relations_created_in_transaction =
+		lappend_oid(relations_created_in_transaction, relid);
+	MemoryContextSwitchTo(oldcontext);
+}
+
+static void
+forget_created_relations(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			relations_created_in_transaction = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
+void
+tfguard_relation_tracking_init(void)
+{
+	RegisterXactCallback(forget_created_relations, NULL);
+}
+
+static const char *
+relkind_description(char relkind)
+{
+	switch (relkind)
+	{
+		case RELKIND_PARTITIONED_TABLE:
+			return "partitioned table";
+		case RELKIND_MATVIEW:
+			return "materialized view";
+		default:
+			return "table";
+	}
+}
+
+/*
+ * Is "operation" on relation "relid" guarded?  If so, fill in "attempt"
+ * and return true.  TRUNCATE cannot reach a materialized view, so only
+ * DROP considers them.
+ */
+bool
+tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
+							GuardedAttempt *attempt)
+{
+	char		relkind = get_rel_relkind(relid);
+	char	   *relname;
+	char	   *nspname;
+
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+		case RELKIND_PARTITIONED_TABLE:
+			break;
+		case RELKIND_MATVIEW:
+			if (operation != GUARDED_DROP_TABLE)
+				return false;
+			break;
+		default:
+			return false;
+	}
+
+	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
+		return false;
+	if (list_member_oid(relations_created_in_transaction, relid))
+		return false;
+
+	relname = get_rel_name(relid);
+	nspname = get_namespace_name(get_rel_namespace(relid));
+	if (relname == NULL || nspname == NULL)
+		return false;			/* concurrently dropped: nothing to lose */
+
+	attempt->operation = operation;
+	attempt->object_kind = relkind_description(relkind);
+	attempt->object_name = psprintf("%s.%s", nspname, relname);
+	return true;
+}

@@ -1,0 +1,182 @@
+/*-------------------------------------------------------------------------
+ *
+ * tfguard.c
+ *	  Loading tfguard: settings, hook registration, CREATE EXTENSION checks.
+ *
+ * tfguard refuses irreversible operations (DROP DATABASE, dropping a
+ * table, TRUNCATE, DELETE without an effective WHERE) in every database
+ * of the cluster, for every role, unless a human has unlocked them.  It
+ * must be loaded with shared_preload_libraries = 'tfguard', so that every
+ * backend runs the hooks from its first statement; loaded any other way
+ * it installs nothing, and CREATE EXTENSION says how to fix that.
+ *
+ * The hooks here only decide whether to look: they stand aside when the
+ * guard is off and during pg_upgrade, always chain to the previous hook,
+ * and hand what they see to the classifiers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/objectaccess.h"
+#include "commands/dbcommands.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "tfguard.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(tfguard_assert_installable);
+
+/* settings */
+int			tfguard_mode = GUARD_MODE_ENFORCE;
+char	   *tfguard_database = NULL;
+
+static const struct config_enum_entry mode_options[] = {
+	{"enforce", GUARD_MODE_ENFORCE, false},
+	{"warn", GUARD_MODE_WARN, false},
+	{"off", GUARD_MODE_OFF, false},
+	{NULL, 0, false}
+};
+
+/* true only in a server that loaded tfguard through shared_preload_libraries */
+static bool loaded_at_server_start = false;
+
+static object_access_hook_type prev_object_access_hook = NULL;
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+
+/*
+ * The guard looks at nothing when it is off, and stands aside entirely
+ * while pg_upgrade restores a cluster (it drops and recreates objects as
+ * part of its normal work).
+ */
+static inline bool
+guard_is_active(void)
+{
+	return tfguard_mode != GUARD_MODE_OFF && !IsBinaryUpgrade;
+}
+
+/*
+ * Object access hook: PostgreSQL calls it around object creation, change
+ * and removal.  tfguard looks at OAT_DROP (just before any object is
+ * removed, cascades included) and OAT_TRUNCATE (just before a table is
+ * emptied), and may refuse there, before anything is lost.  It also notes
+ * OAT_POST_CREATE of relations, even while the guard is off, so that it
+ * knows which relations the current transaction created.
+ */
+static void
+tfguard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
+					  int subId, void *arg)
+{
+	if (!IsBinaryUpgrade &&
+		(access == OAT_POST_CREATE ||
+		 (guard_is_active() && (access == OAT_DROP || access == OAT_TRUNCATE))))
+		tfguard_classify_object_access(access, classId, objectId, subId);
+
+	if (prev_object_access_hook)
+		prev_object_access_hook(access, classId, objectId, subId, arg);
+}
+
+/*
+ * ExecutorStart hook: PostgreSQL calls it for every plan about to run,
+ * whatever produced the plan.  tfguard refuses a DELETE that would empty
+ * a guarded table before the executor starts.  EXPLAIN without ANALYZE
+ * runs nothing and is let through.
+ */
+static void
+tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	if (guard_is_active() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+		tfguard_classify_plan(queryDesc->plannedstmt);
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+static void
+define_settings(void)
+{
+	DefineCustomEnumVariable("tfguard.mode",
+							 "Whether tfguard refuses, only warns about, or ignores irreversible operations.",
+							 "\"enforce\" refuses them unless a human unlocked them; "
+							 "\"warn\" lets them run with a WARNING; \"off\" ignores them. "
+							 "Set in the server configuration only.",
+							 &tfguard_mode,
+							 GUARD_MODE_ENFORCE,
+							 mode_options,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("tfguard.database",
+							   "Database that holds tfguard's schema, audit trail and admin functions.",
+							   "CREATE EXTENSION tfguard succeeds only in this database. "
+							   "The guard itself covers every database of the cluster.",
+							   &tfguard_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("tfguard");
+}
+
+void
+_PG_init(void)
+{
+	/*
+	 * Loaded by CREATE EXTENSION or LOAD in one backend only: install
+	 * nothing; tfguard_assert_installable() tells the user what to do.
+	 */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	loaded_at_server_start = true;
+	define_settings();
+
+	tfguard_relation_tracking_init();
+
+	prev_object_access_hook = object_access_hook;
+	object_access_hook = tfguard_object_access;
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = tfguard_ExecutorStart;
+}
+
+/*
+ * Called by the extension script: CREATE EXTENSION tfguard fails unless
+ * the server preloaded tfguard and the current database is its home.
+ */
+Datum
+tfguard_assert_installable(PG_FUNCTION_ARGS)
+{
+	char	   *current_database;
+
+	if (!loaded_at_server_start)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tfguard must be loaded via shared_preload_libraries"),
+				 errdetail("Without it, the server does not guard any database."),
+				 errhint("Add 'tfguard' to shared_preload_libraries in postgresql.conf, "
+						 "restart the server, then run CREATE EXTENSION tfguard again.")));
+
+	current_database = get_database_name(MyDatabaseId);
+	if (strcmp(current_database, tfguard_database) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tfguard can only be installed in database \"%s\"",
+						tfguard_database),
+				 errdetail("The current database is \"%s\". tfguard.database names the one database that holds tfguard's audit trail and admin functions; the guard covers every database without the extension.",
+						   current_database),
+				 errhint("Connect to database \"%s\" and run CREATE EXTENSION tfguard there, "
+						 "or set tfguard.database in postgresql.conf and restart the server.",
+						 tfguard_database)));
+
+	PG_RETURN_VOID();
+}

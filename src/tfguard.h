@@ -1,0 +1,68 @@
+/*-------------------------------------------------------------------------
+ *
+ * tfguard.h
+ *	  What the classifiers, the decision point and the loader share.
+ *
+ * The flow is one way: a hook (tfguard.c) hands what it sees to a
+ * classifier (classify_object.c for objects being removed or truncated,
+ * classify_plan.c for plans about to run), which turns it into a guarded
+ * attempt and hands that to the one decision point (decide.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TFGUARD_H
+#define TFGUARD_H
+
+#include "compat.h"
+
+#include "catalog/objectaccess.h"
+#include "nodes/plannodes.h"
+
+/* The irreversible operations tfguard guards; names are in decide.c. */
+typedef enum GuardedOperation
+{
+	GUARDED_DROP_DATABASE,
+	GUARDED_DROP_TABLE,
+	GUARDED_TRUNCATE,
+	GUARDED_DELETE_ALL
+} GuardedOperation;
+
+/* tfguard.mode */
+typedef enum GuardMode
+{
+	GUARD_MODE_OFF,
+	GUARD_MODE_WARN,
+	GUARD_MODE_ENFORCE
+} GuardMode;
+
+/* One attempt at a guarded operation on one object. */
+typedef struct GuardedAttempt
+{
+	GuardedOperation operation;
+	const char *object_kind;	/* "table", "materialized view", "database" */
+	const char *object_name;	/* "schema.relation", or the database name */
+} GuardedAttempt;
+
+/* tfguard.c: settings */
+extern int	tfguard_mode;
+extern char *tfguard_database;
+
+/* relation.c: which relations hold data worth guarding */
+extern void tfguard_relation_tracking_init(void);
+extern void tfguard_note_relation_created(Oid relid);
+extern bool tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
+										GuardedAttempt *attempt);
+
+/* classify_object.c: objects about to be dropped or truncated */
+extern void tfguard_classify_object_access(ObjectAccessType access,
+										   Oid classId, Oid objectId,
+										   int subId);
+
+/* classify_plan.c: plans about to run */
+extern void tfguard_classify_plan(PlannedStmt *stmt);
+
+/* decide.c: the one place that allows, warns or refuses */
+extern void tfguard_decide(const GuardedAttempt *attempt);
+extern const char *tfguard_operation_name(GuardedOperation operation);
+
+#endif							/* TFGUARD_H */
