@@ -129,6 +129,26 @@ DELETE FROM d.events e USING d.closed c WHERE e.at = date '2025-01-10' + c.id;
 DELETE FROM d.events e USING d.closed c WHERE c.id = 1;
 \echo SQLSTATE :SQLSTATE
 
+-- MERGE ... THEN DELETE: refused when neither the join nor the action's
+-- condition restricts the target
+MERGE INTO d.accounts a USING (SELECT 1) s ON true WHEN MATCHED THEN DELETE;
+\echo SQLSTATE :SQLSTATE
+MERGE INTO d.accounts a USING d.closed c ON c.id = 1 WHEN MATCHED THEN DELETE;
+\echo SQLSTATE :SQLSTATE
+MERGE INTO d.accounts a USING d.closed c ON true
+	WHEN MATCHED AND a.balance < 0 THEN UPDATE SET balance = 0
+	WHEN MATCHED THEN DELETE;
+\echo SQLSTATE :SQLSTATE
+MERGE INTO d.events e USING (SELECT 1) s ON 1 = 1 WHEN MATCHED THEN DELETE;
+\echo SQLSTATE :SQLSTATE
+-- and let through when one of them does
+MERGE INTO d.accounts a USING d.closed c ON a.id = c.id + 600
+	WHEN MATCHED THEN DELETE;
+MERGE INTO d.accounts a USING (SELECT 1) s ON true
+	WHEN MATCHED AND a.id = 700 THEN DELETE;
+MERGE INTO d.accounts a USING (SELECT 1) s ON true
+	WHEN MATCHED THEN UPDATE SET balance = balance;
+
 SELECT (SELECT count(*) FROM d.accounts) AS accounts,
 	   (SELECT count(*) FROM d.events) AS events,
 	   (SELECT count(*) FROM d.batch) AS batch;

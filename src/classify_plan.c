@@ -234,12 +234,11 @@ delete_target_is_guarded(PlannedStmt *stmt, ModifyTable *mt,
 	return false;
 }
 
-static bool
-delete_is_unrestricted(ModifyTable *mt)
+static Bitmapset *
+target_range_table_indexes(ModifyTable *mt)
 {
 	Bitmapset  *targets = NULL;
 	ListCell   *lc;
-	bool		unrestricted = false;
 
 	foreach(lc, mt->resultRelations)
 		targets = bms_add_member(targets, lfirst_int(lc));
@@ -247,46 +246,113 @@ delete_is_unrestricted(ModifyTable *mt)
 		targets = bms_add_member(targets, (int) mt->nominalRelation);
 	if (mt->rootRelation > 0)
 		targets = bms_add_member(targets, (int) mt->rootRelation);
+	return targets;
+}
+
+/* Does every subplan under the ModifyTable restrict the target's rows? */
+static bool
+subplans_restrict_target(ModifyTable *mt, Bitmapset *targets)
+{
+	ListCell   *lc;
 
 	foreach(lc, ModifyTableSubplans(mt))
 	{
 		if (!plan_tree_walk((Plan *) lfirst(lc), node_restricts_target,
 							(void *) targets))
+			return false;
+	}
+	return true;
+}
+
+#ifdef HAVE_MERGE
+/*
+ * A MERGE deletes every target row when its join does not restrict the
+ * target (ON true, or a condition on the source only) and one of its
+ * WHEN MATCHED ... THEN DELETE actions has no condition on the target.
+ */
+static bool
+merge_deletes_without_target_condition(ModifyTable *mt, Bitmapset *targets)
+{
+	ListCell   *lc_list;
+	ListCell   *lc;
+
+	foreach(lc_list, mt->mergeActionLists)
+	{
+		foreach(lc, (List *) lfirst(lc_list))
 		{
-			unrestricted = true;
-			break;
+			MergeAction *action = (MergeAction *) lfirst(lc);
+
+			if (action->commandType == CMD_DELETE &&
+				!expression_references_target(action->qual, targets))
+				return true;
 		}
 	}
+	return false;
+}
+#endif
+
+/*
+ * Would this ModifyTable remove rows of its target without any condition
+ * on the target?  The plan walk runs before any catalog lookup, as it is
+ * the cheaper of the two.
+ */
+static bool
+modify_table_is_unrestricted_delete(ModifyTable *mt)
+{
+	Bitmapset  *targets;
+	bool		unrestricted = false;
+
+	if (mt->operation != CMD_DELETE
+#ifdef HAVE_MERGE
+		&& mt->operation != CMD_MERGE
+#endif
+		)
+		return false;
+
+	targets = target_range_table_indexes(mt);
+	if (mt->operation == CMD_DELETE)
+		unrestricted = !subplans_restrict_target(mt, targets);
+#ifdef HAVE_MERGE
+	else
+		unrestricted =
+			!expression_references_target((Node *) ModifyTableMergeJoinConditions(mt),
+										  targets) &&
+			!subplans_restrict_target(mt, targets) &&
+			merge_deletes_without_target_condition(mt, targets);
+#endif
 	bms_free(targets);
 	return unrestricted;
 }
 
-/* PlanVisitor: decide on every DELETE in the tree. */
+/* PlanVisitor: decide on every DELETE and MERGE ... DELETE in the tree. */
 static bool
 classify_modify_table(Plan *plan, void *context)
 {
 	PlannedStmt *stmt = (PlannedStmt *) context;
-	ModifyTable *mt = (ModifyTable *) plan;
 	GuardedAttempt attempt;
 
-	/* the plan walk is cheaper than the catalog lookups, so it goes first */
-	if (IsA(plan, ModifyTable) && mt->operation == CMD_DELETE &&
-		delete_is_unrestricted(mt) &&
-		delete_target_is_guarded(stmt, mt, &attempt))
+	if (IsA(plan, ModifyTable) &&
+		modify_table_is_unrestricted_delete((ModifyTable *) plan) &&
+		delete_target_is_guarded(stmt, (ModifyTable *) plan, &attempt))
 		tfguard_decide(&attempt);
 	return false;
 }
 
 /*
  * Called at ExecutorStart for every plan.  Plans that cannot delete (no
- * DELETE at top level, no data-modifying CTE) return at the first test.
+ * DELETE or MERGE at top level, no data-modifying CTE) return at the
+ * first test.
  */
 void
 tfguard_classify_plan(PlannedStmt *stmt)
 {
 	ListCell   *lc;
 
-	if (stmt->commandType != CMD_DELETE && !stmt->hasModifyingCTE)
+	if (stmt->commandType != CMD_DELETE &&
+#ifdef HAVE_MERGE
+		stmt->commandType != CMD_MERGE &&
+#endif
+		!stmt->hasModifyingCTE)
 		return;
 
 	plan_tree_walk(stmt->planTree, classify_modify_table, (void *) stmt);

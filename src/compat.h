@@ -45,6 +45,19 @@
 #define ModifyTableChildrenBesideLefttree(mt) ((mt)->plans)
 #endif
 
+/*
+ * MERGE (with its DELETE action) exists from PostgreSQL 15 on; from 17 on
+ * the join condition of a MERGE may sit in ModifyTable instead of the plan.
+ */
+#if PG_VERSION_NUM >= 150000
+#define HAVE_MERGE 1
+#endif
+#if PG_VERSION_NUM >= 170000
+#define ModifyTableMergeJoinConditions(mt) ((mt)->mergeJoinConditions)
+#else
+#define ModifyTableMergeJoinConditions(mt) NIL
+#endif
+
 /* TidRangeScan exists from PostgreSQL 14 on. */
 #if PG_VERSION_NUM >= 140000
 #define HAVE_TID_RANGE_SCAN 1
