@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# The tfguard demo, on a fresh Debian 12 machine:
+#   bash scripts/demo.sh
+# Installs what is missing, builds and installs tfguard, brings up a
+# throwaway PostgreSQL cluster with tfguard preloaded (in /tmp/tfguard-demo,
+# port 5433 unless TFGUARD_DEMO_PORT says otherwise), gives an "agent" role
+# a database full of data, and replays the incident tfguard exists for: the
+# agent's destructive statements are refused and the data stays.  The
+# cluster keeps running so you can try it yourself; the script says how.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+demo_dir=${TFGUARD_DEMO_DIR:-/tmp/tfguard-demo}
+port=${TFGUARD_DEMO_PORT:-5433}
+
+ensure_build_dependencies
+build_and_install
+
+# A fresh cluster each time.
+if [ -f "$demo_dir/data/postmaster.pid" ]; then
+	run_unprivileged pg_ctl -D "$demo_dir/data" -m fast -w stop >/dev/null || true
+fi
+as_root rm -rf "$demo_dir"
+as_root install -d -o "$(os_user)" "$demo_dir"
+run_unprivileged initdb -D "$demo_dir/data" -A trust -U postgres >/dev/null
+run_unprivileged tee -a "$demo_dir/data/postgresql.conf" >/dev/null <<CONF
+shared_preload_libraries = 'tfguard'
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$demo_dir'
+CONF
+run_unprivileged pg_ctl -D "$demo_dir/data" -l "$demo_dir/server.log" -w start >/dev/null
+
+psql_as() {
+	local role=$1 db=$2
+	shift 2
+	run_unprivileged psql -X -q -h "$demo_dir" -p "$port" -U "$role" -d "$db" "$@"
+}
+
+echo
+echo "== A DBA installs tfguard and gives an automation agent its own database"
+psql_as postgres postgres <<'SQL'
+CREATE EXTENSION tfguard;
+CREATE ROLE agent LOGIN CREATEDB;
+CREATE DATABASE shop OWNER agent;
+SQL
+psql_as agent shop <<'SQL'
+CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);
+CREATE TABLE orders (id int PRIMARY KEY, customer int REFERENCES customers,
+                     placed date NOT NULL, total numeric NOT NULL);
+INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 2000) g;
+INSERT INTO orders SELECT g, 1 + g % 2000, date '2024-01-01' + g / 100, g % 500
+  FROM generate_series(1, 90000) g;
+SQL
+psql_as agent shop -c "SELECT (SELECT count(*) FROM customers) AS customers,
+  (SELECT count(*) FROM orders) AS orders,
+  (SELECT min(placed) || ' .. ' || max(placed) FROM orders) AS history"
+
+echo "== The agent, working from a stale state file, believes all of it is surplus and destroys it"
+echo
+psql_as agent postgres -e <<'SQL'
+DROP DATABASE shop WITH (FORCE);
+SQL
+echo
+run_unprivileged dropdb -h "$demo_dir" -p "$port" -U agent shop || true
+echo
+psql_as agent shop -e <<'SQL'
+\set VERBOSITY terse
+\set SHOW_CONTEXT never
+DROP SCHEMA public CASCADE;
+DROP TABLE orders, customers CASCADE;
+TRUNCATE customers CASCADE;
+DELETE FROM orders;
+DELETE FROM orders WHERE 1 = 1;
+DO $$ BEGIN EXECUTE 'DELETE FROM orders WHERE true'; END $$;
+SQL
+
+echo
+echo "== Every attempt was refused; the data is intact"
+psql_as agent shop -c "SELECT (SELECT count(*) FROM customers) AS customers,
+  (SELECT count(*) FROM orders) AS orders"
+echo "   Ordinary work goes on: a qualified DELETE is not an irreversible operation."
+psql_as agent shop -e -c "DELETE FROM orders WHERE id = 42 RETURNING id, total"
+
+cat <<MSG
+
+== Try it yourself
+  As the agent:      $( [ "$(id -u)" = 0 ] && echo "runuser -u $(os_user) -- " )$(dirname "$PG_CONFIG")/psql -h $demo_dir -p $port -U agent shop
+  As the superuser:  $( [ "$(id -u)" = 0 ] && echo "runuser -u $(os_user) -- " )$(dirname "$PG_CONFIG")/psql -h $demo_dir -p $port -U postgres postgres
+  Stop the cluster:  $( [ "$(id -u)" = 0 ] && echo "runuser -u $(os_user) -- " )$(dirname "$PG_CONFIG")/pg_ctl -D $demo_dir/data stop
+MSG
