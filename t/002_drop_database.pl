@@ -6,11 +6,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TfguardTest;
 
-my $node = PostgreSQL::Test::Cluster->new('dropdb');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tfguard'");
-$node->start;
+my $node = new_guarded_node('dropdb');
 
 $node->safe_psql('postgres', 'CREATE ROLE agent LOGIN CREATEDB');
 $node->safe_psql('postgres', 'CREATE DATABASE shop OWNER agent');

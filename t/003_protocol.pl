@@ -7,11 +7,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TfguardTest;
 
-my $node = PostgreSQL::Test::Cluster->new('protocol');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tfguard'");
-$node->start;
+my $node = new_guarded_node('protocol');
 $node->safe_psql('postgres', q{
 	CREATE ROLE agent LOGIN;
 	CREATE DATABASE app OWNER agent;
@@ -22,18 +20,26 @@ $node->safe_psql('app', q{
 	INSERT INTO items SELECT generate_series(1, 100);
 });
 
-my $script = $node->basedir . '/delete_if.sql';
-open my $fh, '>', $script or die $!;
-print $fh "\\set flag true\nDELETE FROM items WHERE :flag;\n";
-close $fh;
-
-for my $mode ('extended', 'prepared')
+# Run a pgbench script as the agent: 8 transactions in one session.
+sub pgbench_as_agent
 {
+	my ($mode, $script_text) = @_;
+	my $script = $node->basedir . '/script.sql';
+	open my $fh, '>', $script or die $!;
+	print $fh $script_text;
+	close $fh;
 	my ($stdout, $stderr);
 	my $ok = IPC::Run::run(
 		[ 'pgbench', '-n', '-M', $mode, '-t', '8', '-f', $script,
 		  '-h', $node->host, '-p', $node->port, '-U', 'agent', 'app' ],
 		'>', \$stdout, '2>', \$stderr);
+	return ($ok, $stderr);
+}
+
+for my $mode ('extended', 'prepared')
+{
+	my ($ok, $stderr) = pgbench_as_agent($mode,
+		"\\set flag true\nDELETE FROM items WHERE :flag;\n");
 	ok(!$ok, "pgbench -M $mode: DELETE ... WHERE \$1 bound to true fails");
 	like($stderr, qr/tfguard refused delete_all of table "public.items"/,
 		"pgbench -M $mode: refused by tfguard");
@@ -42,16 +48,10 @@ for my $mode ('extended', 'prepared')
 }
 
 # The same statements bound to a restricting value go through.
-open $fh, '>', $script or die $!;
-print $fh "\\set id random(1, 100)\nDELETE FROM items WHERE id = :id;\n";
-close $fh;
 for my $mode ('extended', 'prepared')
 {
-	my ($stdout, $stderr);
-	my $ok = IPC::Run::run(
-		[ 'pgbench', '-n', '-M', $mode, '-t', '8', '-f', $script,
-		  '-h', $node->host, '-p', $node->port, '-U', 'agent', 'app' ],
-		'>', \$stdout, '2>', \$stderr);
+	my ($ok, $stderr) = pgbench_as_agent($mode,
+		"\\set id random(1, 100)\nDELETE FROM items WHERE id = :id;\n");
 	ok($ok, "pgbench -M $mode: DELETE ... WHERE id = \$1 runs")
 	  or diag($stderr);
 }

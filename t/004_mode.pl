@@ -5,11 +5,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TfguardTest;
 
-my $node = PostgreSQL::Test::Cluster->new('mode');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tfguard'");
-$node->start;
+my $node = new_guarded_node('mode');
 $node->safe_psql('postgres', q{
 	CREATE ROLE agent LOGIN;
 	CREATE SCHEMA app AUTHORIZATION agent;

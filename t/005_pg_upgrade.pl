@@ -7,11 +7,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TfguardTest;
 
-my $old = PostgreSQL::Test::Cluster->new('old');
-$old->init;
-$old->append_conf('postgresql.conf', "shared_preload_libraries = 'tfguard'");
-$old->start;
+my $old = new_guarded_node('old');
 $old->safe_psql('postgres', q{
 	CREATE EXTENSION tfguard;
 	CREATE TABLE kept (id int);

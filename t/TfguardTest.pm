@@ -1,0 +1,23 @@
+# Helpers shared by tfguard's TAP tests.
+package TfguardTest;
+
+use strict;
+use warnings;
+use Exporter 'import';
+use PostgreSQL::Test::Cluster;
+
+our @EXPORT = qw(new_guarded_node);
+
+# A started cluster with tfguard preloaded, plus any extra configuration.
+sub new_guarded_node
+{
+	my ($name, @conf) = @_;
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf',
+		join("\n", "shared_preload_libraries = 'tfguard'", @conf));
+	$node->start;
+	return $node;
+}
+
+1;
