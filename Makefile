@@ -6,7 +6,10 @@ OBJS = \
 	src/classify_object.o \
 	src/classify_plan.o \
 	src/relation.o \
-	src/decide.o
+	src/classify_utility.o \
+	src/decide.o \
+	src/audit.o \
+	src/audit_writer.o
 
 EXTENSION = tfguard
 DATA = tfguard--1.0.sql

@@ -29,3 +29,34 @@ BEGIN
 END
 $$;
 GRANT USAGE ON SCHEMA tfguard TO tfguard_admin;
+
+/*
+ * The audit trail: one row per attempt at a guarded operation.  Only the
+ * tfguard audit writer (a background worker) inserts; tfguard refuses
+ * every other INSERT, UPDATE, DELETE, MERGE, COPY FROM and TRUNCATE on it,
+ * for every role, and DROP EXTENSION tfguard.  The column "current_role"
+ * must be quoted in queries: unquoted, current_role is the SQL function.
+ */
+CREATE TABLE tfguard.audit_log (
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	logged_at timestamptz NOT NULL,
+	database_name text NOT NULL,
+	session_role text NOT NULL,
+	"current_role" text NOT NULL,
+	client_addr inet,
+	application_name text,
+	backend_pid int NOT NULL,
+	operation text NOT NULL,
+	object_name text,
+	statement text,
+	decision text NOT NULL,
+	token_id text,
+	detail text
+);
+COMMENT ON TABLE tfguard.audit_log IS
+	'tfguard: every attempt at a guarded operation, committed before the client heard the outcome';
+CREATE INDEX audit_log_logged_at ON tfguard.audit_log (logged_at);
+REVOKE ALL ON tfguard.audit_log FROM PUBLIC;
+GRANT SELECT ON tfguard.audit_log TO tfguard_admin;
+-- pg_dump of the home database keeps the trail
+SELECT pg_catalog.pg_extension_config_dump('tfguard.audit_log', '');

@@ -64,6 +64,11 @@ DELETE FROM d.accounts USING d.closed;
 :refused
 DELETE FROM d.accounts USING d.closed WHERE d.closed.id = 1;
 :refused
+-- a condition on the nullable side of an outer join filters nothing
+DELETE FROM d.accounts USING d.closed LEFT JOIN d.closed c2 ON false;
+:refused
+DELETE FROM d.accounts USING d.closed c LEFT JOIN (SELECT 1 WHERE false) z ON true;
+:refused
 -- partitioned parent, one partition, inheritance parent, a simple view
 DELETE FROM d.events;
 :refused
@@ -141,6 +146,13 @@ MERGE INTO d.accounts a USING d.closed c ON true
 \echo SQLSTATE :SQLSTATE
 MERGE INTO d.events e USING (SELECT 1) s ON 1 = 1 WHEN MATCHED THEN DELETE;
 \echo SQLSTATE :SQLSTATE
+MERGE INTO d.accounts a USING (d.closed LEFT JOIN d.closed c2 ON false) ON true
+	WHEN MATCHED THEN DELETE;
+\echo SQLSTATE :SQLSTATE
+MERGE INTO d.accounts a USING d.closed c ON true
+	WHEN MATCHED THEN DELETE
+	WHEN NOT MATCHED THEN INSERT VALUES (c.id, 'new', 0);
+\echo SQLSTATE :SQLSTATE
 -- and let through when one of them does
 MERGE INTO d.accounts a USING d.closed c ON a.id = c.id + 600
 	WHEN MATCHED THEN DELETE;
@@ -148,6 +160,9 @@ MERGE INTO d.accounts a USING (SELECT 1) s ON true
 	WHEN MATCHED AND a.id = 700 THEN DELETE;
 MERGE INTO d.accounts a USING (SELECT 1) s ON true
 	WHEN MATCHED THEN UPDATE SET balance = balance;
+MERGE INTO d.accounts a USING d.closed c ON a.id = c.id + 800
+	WHEN MATCHED THEN DELETE
+	WHEN NOT MATCHED THEN INSERT VALUES (c.id + 2000, 'new', 0);
 
 SELECT (SELECT count(*) FROM d.accounts) AS accounts,
 	   (SELECT count(*) FROM d.events) AS events,

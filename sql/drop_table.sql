@@ -90,6 +90,21 @@ DROP TABLE shop.events_2025;
 :refused
 ALTER TABLE shop.events ATTACH PARTITION shop.events_2025
 	FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+-- rows moved into a partition created in the same transaction are not
+-- new: once an UPDATE has run, new partitions are guarded too
+BEGIN;
+CREATE TABLE shop.events_sink PARTITION OF shop.events DEFAULT;
+UPDATE shop.events SET at = '2030-01-01';
+DROP TABLE shop.events_sink;
+:refused
+ROLLBACK;
+BEGIN;
+CREATE TABLE shop.events_sink PARTITION OF shop.events DEFAULT;
+UPDATE shop.events SET at = '2030-01-01';
+ALTER TABLE shop.events DETACH PARTITION shop.events_sink;
+TRUNCATE shop.events_sink;
+:refused
+ROLLBACK;
 -- inside a transaction block the refusal aborts the transaction
 BEGIN;
 DROP TABLE shop.notes;

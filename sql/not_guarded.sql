@@ -31,6 +31,11 @@ DROP TABLE ng.staging, ng.staging2;
 CREATE SCHEMA ng_tmp;
 CREATE TABLE ng_tmp.x (id int);
 DROP SCHEMA ng_tmp CASCADE;
+CREATE TABLE ng.parted (k int) PARTITION BY LIST (k);
+CREATE TABLE ng.parted_1 PARTITION OF ng.parted FOR VALUES IN (1);
+INSERT INTO ng.parted VALUES (1);
+DROP TABLE ng.parted_1;
+DROP TABLE ng.parted;
 COMMIT;
 
 -- nothing there to lose

@@ -34,51 +34,52 @@
 typedef bool (*PlanVisitor) (Plan *plan, void *context);
 
 /*
- * Visit "plan" and every plan node below it, stopping as soon as "visit"
- * returns true.  Subqueries reached through SubPlan expressions are
- * separate entries of PlannedStmt.subplans and are not followed.
+ * The plan nodes directly below "plan".  Subqueries reached through SubPlan
+ * expressions are separate entries of PlannedStmt.subplans, not children.
  */
+static List *
+plan_children(Plan *plan)
+{
+	List	   *children = NIL;
+
+	if (plan->lefttree)
+		children = lappend(children, plan->lefttree);
+	if (plan->righttree)
+		children = lappend(children, plan->righttree);
+
+	switch (nodeTag(plan))
+	{
+		case T_Append:
+			return list_concat(children, ((Append *) plan)->appendplans);
+		case T_MergeAppend:
+			return list_concat(children, ((MergeAppend *) plan)->mergeplans);
+		case T_BitmapAnd:
+			return list_concat(children, ((BitmapAnd *) plan)->bitmapplans);
+		case T_BitmapOr:
+			return list_concat(children, ((BitmapOr *) plan)->bitmapplans);
+		case T_SubqueryScan:
+			return lappend(children, ((SubqueryScan *) plan)->subplan);
+		case T_CustomScan:
+			return list_concat(children, ((CustomScan *) plan)->custom_plans);
+		case T_ModifyTable:
+			return list_concat(children,
+							   ModifyTableChildrenBesideLefttree((ModifyTable *) plan));
+		default:
+			return children;
+	}
+}
+
+/* Visit "plan" and every node below it, until "visit" returns true. */
 static bool
 plan_tree_walk(Plan *plan, PlanVisitor visit, void *context)
 {
-	List	   *children = NIL;
 	ListCell   *lc;
 
 	if (plan == NULL)
 		return false;
 	if (visit(plan, context))
 		return true;
-	if (plan_tree_walk(plan->lefttree, visit, context) ||
-		plan_tree_walk(plan->righttree, visit, context))
-		return true;
-
-	switch (nodeTag(plan))
-	{
-		case T_Append:
-			children = ((Append *) plan)->appendplans;
-			break;
-		case T_MergeAppend:
-			children = ((MergeAppend *) plan)->mergeplans;
-			break;
-		case T_BitmapAnd:
-			children = ((BitmapAnd *) plan)->bitmapplans;
-			break;
-		case T_BitmapOr:
-			children = ((BitmapOr *) plan)->bitmapplans;
-			break;
-		case T_SubqueryScan:
-			children = list_make1(((SubqueryScan *) plan)->subplan);
-			break;
-		case T_CustomScan:
-			children = ((CustomScan *) plan)->custom_plans;
-			break;
-		case T_ModifyTable:
-			children = ModifyTableChildrenBesideLefttree((ModifyTable *) plan);
-			break;
-		default:
-			break;
-	}
-	foreach(lc, children)
+	foreach(lc, plan_children(plan))
 	{
 		if (plan_tree_walk((Plan *) lfirst(lc), visit, context))
 			return true;
@@ -147,30 +148,24 @@ gating_qual_is_constant_false(Node *resconstantqual)
 }
 
 /*
- * PlanVisitor: does this node hold a condition that restricts the target?
- * Node types not listed carry all their conditions in plan.qual.
+ * Does this node filter its own output on a column of the target, or
+ * through a constant-false gate?  Join clauses are judged separately, as
+ * whether they filter the target depends on the side it is on.
  */
 static bool
-node_restricts_target(Plan *plan, void *context)
+node_filters_target(Plan *plan, Bitmapset *targets)
 {
-	Bitmapset  *targets = (Bitmapset *) context;
-	Node	   *conditions = (Node *) plan->qual;
+	Node	   *conditions = NULL;
 
-	if (expression_references_target(conditions, targets))
+	if (expression_references_target((Node *) plan->qual, targets))
 		return true;
 
 	switch (nodeTag(plan))
 	{
 		case T_Result:
-			conditions = ((Result *) plan)->resconstantqual;
-			if (gating_qual_is_constant_false(conditions))
-				return true;
-			break;
+			return gating_qual_is_constant_false(((Result *) plan)->resconstantqual);
 		case T_IndexScan:
 			conditions = (Node *) ((IndexScan *) plan)->indexqualorig;
-			break;
-		case T_BitmapIndexScan:
-			conditions = (Node *) ((BitmapIndexScan *) plan)->indexqualorig;
 			break;
 		case T_BitmapHeapScan:
 			conditions = (Node *) ((BitmapHeapScan *) plan)->bitmapqualorig;
@@ -183,28 +178,149 @@ node_restricts_target(Plan *plan, void *context)
 			conditions = (Node *) ((TidRangeScan *) plan)->tidrangequals;
 			break;
 #endif
-		case T_NestLoop:
-			if (nestloop_params_reference_target(((NestLoop *) plan)->nestParams,
-												 targets))
-				return true;
-			conditions = (Node *) ((Join *) plan)->joinqual;
-			break;
-		case T_MergeJoin:
-			if (expression_references_target((Node *) ((MergeJoin *) plan)->mergeclauses,
-											 targets))
-				return true;
-			conditions = (Node *) ((Join *) plan)->joinqual;
-			break;
-		case T_HashJoin:
-			if (expression_references_target((Node *) ((HashJoin *) plan)->hashclauses,
-											 targets))
-				return true;
-			conditions = (Node *) ((Join *) plan)->joinqual;
-			break;
 		default:
 			return false;
 	}
 	return expression_references_target(conditions, targets);
+}
+
+/* Do the join's clauses, or the parameters a nested loop passes, name the target? */
+static bool
+join_clauses_reference_target(Plan *plan, Bitmapset *targets)
+{
+	if (expression_references_target((Node *) ((Join *) plan)->joinqual, targets))
+		return true;
+	switch (nodeTag(plan))
+	{
+		case T_NestLoop:
+			return nestloop_params_reference_target(((NestLoop *) plan)->nestParams,
+													targets);
+		case T_MergeJoin:
+			return expression_references_target((Node *) ((MergeJoin *) plan)->mergeclauses,
+												targets);
+		case T_HashJoin:
+			return expression_references_target((Node *) ((HashJoin *) plan)->hashclauses,
+												targets);
+		default:
+			return false;
+	}
+}
+
+/* PlanVisitor: is this a scan of one of the target range table entries? */
+static bool
+node_scans_target(Plan *plan, void *context)
+{
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+		case T_SampleScan:
+		case T_IndexScan:
+		case T_IndexOnlyScan:
+		case T_BitmapHeapScan:
+		case T_TidScan:
+#ifdef HAVE_TID_RANGE_SCAN
+		case T_TidRangeScan:
+#endif
+		case T_ForeignScan:
+		case T_CustomScan:
+			return bms_is_member((int) ((Scan *) plan)->scanrelid,
+								 (Bitmapset *) context);
+		default:
+			return false;
+	}
+}
+
+static bool
+subtree_scans_target(Plan *plan, Bitmapset *targets)
+{
+	return plan_tree_walk(plan, node_scans_target, (void *) targets);
+}
+
+/*
+ * Does a join output every row of its "outer" (or inner) side whether or
+ * not the join clauses match?  Then those clauses do not restrict that
+ * side's rows.  An anti join outputs outer rows that do not match, so its
+ * clauses do restrict them.  Unknown join types count as preserving.
+ */
+static bool
+join_preserves_side(JoinType jointype, bool outer_side)
+{
+	switch (jointype)
+	{
+		case JOIN_INNER:
+		case JOIN_SEMI:
+			return false;
+		case JOIN_LEFT:
+			return outer_side;
+		case JOIN_ANTI:
+			return !outer_side;
+		case JOIN_RIGHT:
+			return !outer_side;
+		default:
+			return true;
+	}
+}
+
+/*
+ * Are the target rows that reach the top of this subtree restricted by a
+ * condition on the target?  Only conditions on the path the target's rows
+ * travel count: a condition on the nullable side of an outer join, or in a
+ * branch that does not hold the target, filters nothing of it.
+ */
+static bool
+target_rows_restricted(Plan *plan, Bitmapset *targets)
+{
+	ListCell   *lc;
+	bool		any_target_child = false;
+
+	if (plan == NULL)
+		return false;
+	if (node_filters_target(plan, targets))
+		return true;
+
+	switch (nodeTag(plan))
+	{
+		case T_NestLoop:
+		case T_MergeJoin:
+		case T_HashJoin:
+			{
+				JoinType	jointype = ((Join *) plan)->jointype;
+				bool		in_outer = subtree_scans_target(outerPlan(plan), targets);
+				bool		in_inner = subtree_scans_target(innerPlan(plan), targets);
+
+				if (((in_outer && !join_preserves_side(jointype, true)) ||
+					 (in_inner && !join_preserves_side(jointype, false))) &&
+					join_clauses_reference_target(plan, targets))
+					return true;
+				return (in_outer && target_rows_restricted(outerPlan(plan), targets)) ||
+					(in_inner && target_rows_restricted(innerPlan(plan), targets));
+			}
+		case T_Append:
+		case T_MergeAppend:
+			/* every branch that holds target rows must be restricted */
+			foreach(lc, plan_children(plan))
+			{
+				Plan	   *child = (Plan *) lfirst(lc);
+
+				if (!subtree_scans_target(child, targets))
+					continue;
+				if (!target_rows_restricted(child, targets))
+					return false;
+				any_target_child = true;
+			}
+			return any_target_child;
+		default:
+			/* the rows pass through: look at the branch that holds them */
+			foreach(lc, plan_children(plan))
+			{
+				Plan	   *child = (Plan *) lfirst(lc);
+
+				if (subtree_scans_target(child, targets) &&
+					target_rows_restricted(child, targets))
+					return true;
+			}
+			return false;
+	}
 }
 
 /*
@@ -257,8 +373,7 @@ subplans_restrict_target(ModifyTable *mt, Bitmapset *targets)
 
 	foreach(lc, ModifyTableSubplans(mt))
 	{
-		if (!plan_tree_walk((Plan *) lfirst(lc), node_restricts_target,
-							(void *) targets))
+		if (!target_rows_restricted((Plan *) lfirst(lc), targets))
 			return false;
 	}
 	return true;
@@ -339,14 +454,55 @@ classify_modify_table(Plan *plan, void *context)
 }
 
 /*
- * Called at ExecutorStart for every plan.  Plans that cannot delete (no
- * DELETE or MERGE at top level, no data-modifying CTE) return at the
- * first test.
+ * The audit table is append-only, and only the audit writer appends: any
+ * other INSERT, UPDATE, DELETE or MERGE on it is a reconfigure attempt.
+ */
+static void
+classify_audit_table_writes(PlannedStmt *stmt)
+{
+	Oid			audit_table;
+	ListCell   *lc;
+
+	if (stmt->resultRelations == NIL || tfguard_is_audit_writer)
+		return;
+	audit_table = tfguard_audit_table_oid();
+	if (!OidIsValid(audit_table))
+		return;
+	foreach(lc, stmt->resultRelations)
+	{
+		if (rt_fetch(lfirst_int(lc), stmt->rtable)->relid == audit_table)
+		{
+			GuardedAttempt attempt;
+
+			attempt.operation = GUARDED_RECONFIGURE;
+			attempt.object_kind = "audit table";
+			attempt.object_name = "tfguard.audit_log";
+			tfguard_decide(&attempt);
+		}
+	}
+}
+
+/*
+ * Called at ExecutorStart for every plan.  Reads return at the first test;
+ * writes that cannot delete (no DELETE or MERGE at top level, no
+ * data-modifying CTE) at the second, after the audit table check.
  */
 void
 tfguard_classify_plan(PlannedStmt *stmt)
 {
 	ListCell   *lc;
+
+	if (stmt->commandType == CMD_SELECT && !stmt->hasModifyingCTE)
+		return;
+	classify_audit_table_writes(stmt);
+
+	/* an UPDATE can move old rows into a partition created just now */
+	if (stmt->commandType == CMD_UPDATE
+#ifdef HAVE_MERGE
+		|| stmt->commandType == CMD_MERGE
+#endif
+		)
+		tfguard_new_partitions_may_hold_old_rows();
 
 	if (stmt->commandType != CMD_DELETE &&
 #ifdef HAVE_MERGE

@@ -64,9 +64,24 @@
 #endif
 
 /*
- * The hooks tfguard installs have the same signatures in 13 to 17:
- * object_access_hook_type and ExecutorStart_hook_type.  ExecutorStart
- * changes in 18, which the version check above excludes.
+ * ProcessUtility_hook gained "readOnlyTree" in PostgreSQL 14.  The other
+ * hooks tfguard installs (object_access_hook, ExecutorStart_hook) have the
+ * same signatures in 13 to 17.
  */
+#if PG_VERSION_NUM >= 140000
+#define PROCESS_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define PROCESS_UTILITY_ARGS \
+	pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc
+#else
+#define PROCESS_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define PROCESS_UTILITY_ARGS \
+	pstmt, queryString, context, params, queryEnv, dest, qc
+#endif
 
 #endif							/* TFGUARD_COMPAT_H */

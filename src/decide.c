@@ -6,8 +6,10 @@
  * Every classifier ends here with one GuardedAttempt: one operation on one
  * object.  A statement that would remove several guarded objects reaches
  * this point once per object, in the order PostgreSQL removes them, and
- * stops at the first refusal.  The unlocks (tokens, approvals) and the
- * audit trail plug in here and nowhere else.
+ * stops at the first refusal: a refused statement leaves one audit row,
+ * naming the first guarded object it would have removed.  Every attempt is
+ * recorded (audit.c) before the client hears the outcome.  The unlocks
+ * (tokens, approvals) plug in here and nowhere else.
  *
  * The refusal's text is read by automation agents as much as by people:
  * it says plainly that the data is protected, that the operation needs a
@@ -32,47 +34,73 @@ tfguard_operation_name(GuardedOperation operation)
 			return "truncate";
 		case GUARDED_DELETE_ALL:
 			return "delete_all";
+		case GUARDED_RECONFIGURE:
+			return "reconfigure";
 	}
 	return "unknown";			/* keep compiler quiet */
 }
 
-/* What the operation would do, as a full sentence for errdetail. */
-static int
-errdetail_consequence(const GuardedAttempt *attempt)
+/* What the operation would do, as a full sentence. */
+static char *
+consequence(const GuardedAttempt *attempt)
 {
 	switch (attempt->operation)
 	{
 		case GUARDED_DROP_DATABASE:
-			return errdetail("Dropping database \"%s\" would permanently remove it and all its data.",
-							 attempt->object_name);
+			return psprintf("Dropping database \"%s\" would permanently remove it and all its data.",
+							attempt->object_name);
 		case GUARDED_DROP_TABLE:
-			return errdetail("The statement would permanently remove %s \"%s\" and all its rows.",
-							 attempt->object_kind, attempt->object_name);
+			return psprintf("The statement would permanently remove %s \"%s\" and all its rows.",
+							attempt->object_kind, attempt->object_name);
 		case GUARDED_TRUNCATE:
-			return errdetail("TRUNCATE would permanently remove every row of %s \"%s\".",
-							 attempt->object_kind, attempt->object_name);
+			return psprintf("TRUNCATE would permanently remove every row of %s \"%s\".",
+							attempt->object_kind, attempt->object_name);
 		case GUARDED_DELETE_ALL:
-			return errdetail("The DELETE has no WHERE condition on %s \"%s\" that survives constant folding, so it would remove every row.",
-							 attempt->object_kind, attempt->object_name);
+			return psprintf("The DELETE has no WHERE condition on %s \"%s\" that survives constant folding, so it would remove every row.",
+							attempt->object_kind, attempt->object_name);
+		case GUARDED_RECONFIGURE:
+			return psprintf("The statement would change or remove %s \"%s\", which keeps tfguard's record of every attempt.",
+							attempt->object_kind, attempt->object_name);
 	}
-	return 0;
+	return pstrdup("");			/* keep compiler quiet */
 }
 
+/*
+ * Decide on one attempt: record it, then refuse it (ERROR), warn about it
+ * (mode "warn") or let it run.  Nothing is allowed that could not be
+ * recorded first.
+ */
 void
 tfguard_decide(const GuardedAttempt *attempt)
 {
 	const char *operation = tfguard_operation_name(attempt->operation);
+	bool		warn_only = (tfguard_mode == GUARD_MODE_WARN);
+	int64		audit_id;
+	char	   *failure;
 
 	if (tfguard_mode == GUARD_MODE_OFF)
 		return;
 
-	if (tfguard_mode == GUARD_MODE_WARN)
+	if (!tfguard_audit_record(attempt, warn_only ? "warned" : "blocked",
+							  warn_only ? "tfguard.mode is warn" : NULL,
+							  &audit_id, &failure))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("tfguard refused %s of %s \"%s\"",
+						operation, attempt->object_kind, attempt->object_name),
+				 errdetail("%s The attempt could not be recorded in the audit trail (%s), and tfguard runs no guarded operation it cannot record.",
+						   consequence(attempt), failure),
+				 errhint("A database administrator must bring the audit trail back: the tfguard audit writer must run, and CREATE EXTENSION tfguard must have been run in database \"%s\".",
+						 tfguard_database)));
+
+	if (warn_only)
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("tfguard would refuse %s of %s \"%s\"",
 						operation, attempt->object_kind, attempt->object_name),
-				 errdetail("The operation was allowed because tfguard.mode is \"warn\".")));
+				 errdetail("The operation was allowed because tfguard.mode is \"warn\"; it was recorded as audit id " INT64_FORMAT ".",
+						   audit_id)));
 		return;
 	}
 
@@ -80,7 +108,8 @@ tfguard_decide(const GuardedAttempt *attempt)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("tfguard refused %s of %s \"%s\"",
 					operation, attempt->object_kind, attempt->object_name),
-			 errdetail_consequence(attempt),
+			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
+					   consequence(attempt), audit_id),
 			 errhint("This irreversible operation needs a human's unlock. "
 					 "Stop and ask a database administrator to unlock %s of \"%s\" for this session; "
 					 "every other route to the same data is refused too.",

@@ -42,6 +42,33 @@ tfguard_note_relation_created(Oid relid)
 	MemoryContextSwitchTo(oldcontext);
 }
 
+/*
+ * Called before an UPDATE (or MERGE) runs: it may move rows of an old
+ * partition into a partition this transaction created, and dropping that
+ * partition would then lose them.  From here to the end of the
+ * transaction, new partitions are guarded like old tables.
+ */
+void
+tfguard_new_partitions_may_hold_old_rows(void)
+{
+	List	   *still_new = NIL;
+	ListCell   *lc;
+	MemoryContext oldcontext;
+
+	if (relations_created_in_transaction == NIL)
+		return;
+	oldcontext = MemoryContextSwitchTo(TopTransactionContext);
+	foreach(lc, relations_created_in_transaction)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (!get_rel_relispartition(relid))
+			still_new = lappend_oid(still_new, relid);
+	}
+	MemoryContextSwitchTo(oldcontext);
+	relations_created_in_transaction = still_new;
+}
+
 static void
 forget_created_relations(XactEvent event, void *arg)
 {

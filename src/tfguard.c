@@ -23,6 +23,7 @@
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "tcop/utility.h"
 #include "utils/guc.h"
 
 #include "tfguard.h"
@@ -49,6 +50,7 @@ static bool loaded_at_server_start = false;
 
 static object_access_hook_type prev_object_access_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 /*
  * The guard looks at nothing when it is off, and stands aside entirely
@@ -100,6 +102,25 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 }
 
+/*
+ * ProcessUtility hook: PostgreSQL calls it for every utility statement, at
+ * every nesting level, before executing it.  tfguard refuses here the few
+ * statements that change tfguard itself and must be caught before they
+ * take locks (classify_utility.c); everything else is decided where
+ * objects are removed.
+ */
+static void
+tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
+{
+	if (guard_is_active())
+		tfguard_classify_utility(pstmt);
+
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(PROCESS_UTILITY_ARGS);
+	else
+		standard_ProcessUtility(PROCESS_UTILITY_ARGS);
+}
+
 static void
 define_settings(void)
 {
@@ -125,6 +146,16 @@ define_settings(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomIntVariable("tfguard.audit_timeout",
+							"How long a guarded operation waits for its audit record to be committed.",
+							"If the audit writer has not committed the record by then, "
+							"the operation is refused (fail closed).",
+							&tfguard_audit_timeout_ms,
+							5000, 100, 600000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("tfguard");
 }
 
@@ -140,13 +171,16 @@ _PG_init(void)
 
 	loaded_at_server_start = true;
 	define_settings();
-
 	tfguard_relation_tracking_init();
+	tfguard_audit_shmem_init();
+	tfguard_audit_writer_register();
 
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = tfguard_object_access;
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = tfguard_ExecutorStart;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = tfguard_ProcessUtility;
 }
 
 /*

@@ -24,7 +24,8 @@ typedef enum GuardedOperation
 	GUARDED_DROP_DATABASE,
 	GUARDED_DROP_TABLE,
 	GUARDED_TRUNCATE,
-	GUARDED_DELETE_ALL
+	GUARDED_DELETE_ALL,
+	GUARDED_RECONFIGURE			/* changing tfguard itself: its extension, its audit trail */
 } GuardedOperation;
 
 /* tfguard.mode */
@@ -39,7 +40,8 @@ typedef enum GuardMode
 typedef struct GuardedAttempt
 {
 	GuardedOperation operation;
-	const char *object_kind;	/* "table", "materialized view", "database" */
+	const char *object_kind;	/* "table", "materialized view", "database",
+								 * "audit table", "extension" */
 	const char *object_name;	/* "schema.relation", or the database name */
 } GuardedAttempt;
 
@@ -47,9 +49,22 @@ typedef struct GuardedAttempt
 extern int	tfguard_mode;
 extern char *tfguard_database;
 
+/* audit.c: recording attempts; the audit table */
+extern int	tfguard_audit_timeout_ms;
+extern void tfguard_audit_shmem_init(void);
+extern bool tfguard_audit_record(const GuardedAttempt *attempt,
+								 const char *decision, const char *detail,
+								 int64 *audit_id, char **failure);
+extern Oid	tfguard_audit_table_oid(void);
+
+/* audit_writer.c: the background worker that commits the records */
+extern bool tfguard_is_audit_writer;
+extern void tfguard_audit_writer_register(void);
+
 /* relation.c: which relations hold data worth guarding */
 extern void tfguard_relation_tracking_init(void);
 extern void tfguard_note_relation_created(Oid relid);
+extern void tfguard_new_partitions_may_hold_old_rows(void);
 extern bool tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 										GuardedAttempt *attempt);
 
@@ -60,6 +75,9 @@ extern void tfguard_classify_object_access(ObjectAccessType access,
 
 /* classify_plan.c: plans about to run */
 extern void tfguard_classify_plan(PlannedStmt *stmt);
+
+/* classify_utility.c: utility statements, before they take any lock */
+extern void tfguard_classify_utility(PlannedStmt *pstmt);
 
 /* decide.c: the one place that allows, warns or refuses */
 extern void tfguard_decide(const GuardedAttempt *attempt);

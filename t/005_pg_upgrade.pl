@@ -11,7 +11,6 @@ use TfguardTest;
 
 my $old = new_guarded_node('old');
 $old->safe_psql('postgres', q{
-	CREATE EXTENSION tfguard;
 	CREATE TABLE kept (id int);
 	INSERT INTO kept SELECT generate_series(1, 100);
 	SELECT lo_from_bytea(0, 'large object');

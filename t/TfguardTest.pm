@@ -8,7 +8,8 @@ use PostgreSQL::Test::Cluster;
 
 our @EXPORT = qw(new_guarded_node);
 
-# A started cluster with tfguard preloaded, plus any extra configuration.
+# A started cluster with tfguard preloaded, plus any extra configuration,
+# and the extension created in its home database (postgres).
 sub new_guarded_node
 {
 	my ($name, @conf) = @_;
@@ -17,6 +18,7 @@ sub new_guarded_node
 	$node->append_conf('postgresql.conf',
 		join("\n", "shared_preload_libraries = 'tfguard'", @conf));
 	$node->start;
+	$node->safe_psql('postgres', 'CREATE EXTENSION tfguard');
 	return $node;
 }
 

@@ -1,0 +1,379 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.c
+ *	  The backend's side of the audit trail: record one attempt, durably,
+ *	  before the client hears the outcome.
+ *
+ * A row written by the refused transaction would roll back with it, so the
+ * backend hands the record to the audit writer (audit_writer.c) through
+ * shared memory and waits until the writer has committed it in the home
+ * database.  Only then does the caller raise the refusal (whose DETAIL
+ * names the audit id) or let the operation run.  If the record cannot be
+ * committed within tfguard.audit_timeout, the caller fails closed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "commands/dbcommands.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/ipc.h"
+#include "storage/shmem.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "tfguard.h"
+
+AuditQueue *tfguard_audit_queue = NULL;
+
+int			tfguard_audit_timeout_ms = 5000;
+
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+
+/* ---------- shared memory ---------- */
+
+static void
+request_shared_memory(void)
+{
+#if PG_VERSION_NUM >= 150000
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+#endif
+	RequestAddinShmemSpace(MAXALIGN(sizeof(AuditQueue)));
+	RequestNamedLWLockTranche("tfguard", 1);
+}
+
+static void
+attach_shared_memory(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	tfguard_audit_queue = ShmemInitStruct("tfguard audit queue",
+										  sizeof(AuditQueue), &found);
+	if (!found)
+	{
+		memset(tfguard_audit_queue, 0, sizeof(AuditQueue));
+		tfguard_audit_queue->lock = &(GetNamedLWLockTranche("tfguard"))->lock;
+		ConditionVariableInit(&tfguard_audit_queue->slot_freed);
+		ConditionVariableInit(&tfguard_audit_queue->batch_done);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from _PG_init while shared_preload_libraries is processed. */
+void
+tfguard_audit_shmem_init(void)
+{
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = request_shared_memory;
+#else
+	request_shared_memory();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = attach_shared_memory;
+}
+
+/* ---------- the record ---------- */
+
+static void
+copy_text(char *dest, const char *src, size_t size)
+{
+	if (src == NULL)
+		src = "";
+	strlcpy(dest, src, size);
+	/* never cut a multibyte character in half */
+	dest[pg_mbcliplen(dest, strlen(dest), size - 1)] = '\0';
+}
+
+/*
+ * The client's IP address as text, empty for Unix-socket connections.
+ * Asked of inet_client_addr() so as not to depend on libpq-be.h, whose
+ * GSSAPI headers are not part of a server-dev install.
+ */
+static void
+client_address(char *dest, size_t size)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	Datum		address;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	address = inet_client_addr(fcinfo);
+	if (fcinfo->isnull)
+		dest[0] = '\0';
+	else
+		copy_text(dest, DatumGetCString(DirectFunctionCall1(inet_out, address)),
+				  size);
+}
+
+static void
+fill_record(AuditRecord *record, const GuardedAttempt *attempt,
+			const char *decision, const char *detail)
+{
+	memset(record, 0, sizeof(AuditRecord));
+	record->logged_at = GetCurrentTimestamp();
+	record->backend_pid = MyProcPid;
+	copy_text(record->operation, tfguard_operation_name(attempt->operation),
+			  sizeof(record->operation));
+	copy_text(record->decision, decision, sizeof(record->decision));
+	copy_text(record->database_name, get_database_name(MyDatabaseId),
+			  sizeof(record->database_name));
+	copy_text(record->session_role,
+			  GetUserNameFromId(GetSessionUserId(), true),
+			  sizeof(record->session_role));
+	copy_text(record->current_role, GetUserNameFromId(GetUserId(), true),
+			  sizeof(record->current_role));
+	client_address(record->client_addr, sizeof(record->client_addr));
+	copy_text(record->application_name, application_name,
+			  sizeof(record->application_name));
+	copy_text(record->object_name, attempt->object_name,
+			  sizeof(record->object_name));
+	copy_text(record->detail, detail, sizeof(record->detail));
+	copy_text(record->statement, debug_query_string,
+			  sizeof(record->statement));
+}
+
+/* ---------- the queue, backend side ---------- */
+
+static long
+milliseconds_left(TimestampTz deadline)
+{
+	long		left = TimestampDifferenceMilliseconds(GetCurrentTimestamp(),
+													   deadline);
+
+	return left > 0 ? left : 0;
+}
+
+/* Claim a free slot, waiting for one until the deadline; -1 if none. */
+static int
+claim_slot(const AuditRecord *record, TimestampTz deadline)
+{
+	AuditQueue *queue = tfguard_audit_queue;
+	int			claimed = -1;
+
+	for (;;)
+	{
+		LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+		for (int i = 0; i < AUDIT_QUEUE_SLOTS; i++)
+		{
+			AuditSlot  *slot = &queue->slots[i];
+
+			if (slot->state == AUDIT_SLOT_FREE)
+			{
+				slot->state = AUDIT_SLOT_PENDING;
+				slot->abandoned = false;
+				slot->request_no = ++queue->next_request_no;
+				slot->audit_id = 0;
+				slot->failure[0] = '\0';
+				memcpy(&slot->record, record, sizeof(AuditRecord));
+				claimed = i;
+				break;
+			}
+		}
+		LWLockRelease(queue->lock);
+
+		if (claimed >= 0 || milliseconds_left(deadline) == 0)
+			break;
+		ConditionVariableTimedSleep(&queue->slot_freed,
+									Min(milliseconds_left(deadline), 100),
+									PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	return claimed;
+}
+
+static void
+wake_writer(void)
+{
+	Latch	   *latch;
+
+	LWLockAcquire(tfguard_audit_queue->lock, LW_SHARED);
+	latch = tfguard_audit_queue->writer_latch;
+	LWLockRelease(tfguard_audit_queue->lock);
+	if (latch)
+		SetLatch(latch);
+}
+
+/*
+ * Give up on a slot: free it if the writer is through with it, otherwise
+ * leave it to the writer, which records it anyway and frees it.
+ */
+static void
+abandon_slot(int index)
+{
+	AuditSlot  *slot = &tfguard_audit_queue->slots[index];
+	bool		freed = false;
+
+	LWLockAcquire(tfguard_audit_queue->lock, LW_EXCLUSIVE);
+	if (slot->state == AUDIT_SLOT_DONE || slot->state == AUDIT_SLOT_FAILED)
+	{
+		slot->state = AUDIT_SLOT_FREE;
+		freed = true;
+	}
+	else
+		slot->abandoned = true;
+	LWLockRelease(tfguard_audit_queue->lock);
+	if (freed)
+		ConditionVariableBroadcast(&tfguard_audit_queue->slot_freed);
+}
+
+/*
+ * Wait until the writer has committed the slot or failed to.  Returns true
+ * with the audit id, or false with the reason in "failure".
+ */
+static bool
+await_slot(int index, TimestampTz deadline, int64 *audit_id, char *failure)
+{
+	AuditQueue *queue = tfguard_audit_queue;
+	AuditSlot  *slot = &queue->slots[index];
+	volatile bool finished = false;
+	volatile bool recorded = false;
+
+	PG_TRY();
+	{
+		while (!finished)
+		{
+			LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+			if (slot->state == AUDIT_SLOT_DONE ||
+				slot->state == AUDIT_SLOT_FAILED)
+			{
+				recorded = slot->state == AUDIT_SLOT_DONE;
+				*audit_id = slot->audit_id;
+				strlcpy(failure, slot->failure, AUDIT_TEXT_MAX);
+				slot->state = AUDIT_SLOT_FREE;
+				finished = true;
+			}
+			LWLockRelease(queue->lock);
+
+			if (finished)
+				ConditionVariableBroadcast(&queue->slot_freed);
+			else if (milliseconds_left(deadline) == 0)
+			{
+				abandon_slot(index);
+				snprintf(failure, AUDIT_TEXT_MAX,
+						 "the audit writer did not commit the record within tfguard.audit_timeout (%d ms)",
+						 tfguard_audit_timeout_ms);
+				finished = true;
+			}
+			else
+				ConditionVariableTimedSleep(&queue->batch_done,
+											Min(milliseconds_left(deadline), 100),
+											PG_WAIT_EXTENSION);
+		}
+	}
+	PG_CATCH();
+	{
+		/* cancelled or terminated while waiting */
+		ConditionVariableCancelSleep();
+		abandon_slot(index);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	ConditionVariableCancelSleep();
+	return recorded;
+}
+
+/*
+ * Record one attempt and wait until it is committed.  Returns true with
+ * the audit id; false with the reason in *failure (palloc'd) if the record
+ * could not be committed, in which case the caller must fail closed.
+ */
+bool
+tfguard_audit_record(const GuardedAttempt *attempt, const char *decision,
+					 const char *detail, int64 *audit_id, char **failure)
+{
+	AuditRecord record;
+	TimestampTz deadline;
+	int			slot;
+	char		reason[AUDIT_TEXT_MAX];
+
+	*audit_id = 0;
+	*failure = NULL;
+	if (tfguard_audit_queue == NULL)
+	{
+		*failure = pstrdup("tfguard's shared memory is not initialized");
+		return false;
+	}
+
+	fill_record(&record, attempt, decision, detail);
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   tfguard_audit_timeout_ms);
+
+	slot = claim_slot(&record, deadline);
+	if (slot < 0)
+	{
+		*failure = psprintf("the audit queue stayed full for tfguard.audit_timeout (%d ms)",
+							tfguard_audit_timeout_ms);
+		return false;
+	}
+	wake_writer();
+	if (await_slot(slot, deadline, audit_id, reason))
+		return true;
+	*failure = pstrdup(reason);
+	return false;
+}
+
+/* ---------- the audit table, as seen from the home database ---------- */
+
+static Oid	cached_audit_table = InvalidOid;
+static bool audit_table_cache_valid = false;
+
+static void
+forget_audit_table(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == cached_audit_table)
+		audit_table_cache_valid = false;
+}
+
+static void
+forget_audit_table_namespace(Datum arg, int cacheid, uint32 hashvalue)
+{
+	audit_table_cache_valid = false;
+}
+
+/*
+ * The OID of tfguard.audit_log in the current database, or InvalidOid.
+ * Looked up once and kept until an invalidation touches it, so that the
+ * check costs ordinary statements nothing but a comparison.
+ */
+Oid
+tfguard_audit_table_oid(void)
+{
+	static bool callbacks_registered = false;
+
+	if (!callbacks_registered)
+	{
+		CacheRegisterRelcacheCallback(forget_audit_table, (Datum) 0);
+		CacheRegisterSyscacheCallback(NAMESPACEOID,
+									  forget_audit_table_namespace, (Datum) 0);
+		callbacks_registered = true;
+	}
+	if (!audit_table_cache_valid)
+	{
+		Oid			nspid = get_namespace_oid("tfguard", true);
+
+		cached_audit_table = OidIsValid(nspid) ?
+			get_relname_relid("audit_log", nspid) : InvalidOid;
+		audit_table_cache_valid = true;
+	}
+	return cached_audit_table;
+}

@@ -1,0 +1,368 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit_writer.c
+ *	  The background worker that commits audit records in the home database.
+ *
+ * The postmaster starts one writer, connected to tfguard.database as the
+ * bootstrap superuser, and restarts it if it exits.  Each round it takes
+ * every pending record from the shared queue, inserts them all into
+ * tfguard.audit_log in one transaction with synchronous commit, hands each
+ * backend its audit id, and writes one "tfguard:" line per record to the
+ * server log for log shippers.  If the extension is missing or the insert
+ * fails, every record of the round is marked failed with the reason, and
+ * the waiting backends fail closed.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "audit.h"
+#include "tfguard.h"
+
+PGDLLEXPORT void tfguard_audit_writer_main(Datum main_arg);
+
+/* true in the writer: its own INSERTs into the audit table are allowed */
+bool		tfguard_is_audit_writer = false;
+
+#define INSERT_AUDIT_ROW \
+	"INSERT INTO tfguard.audit_log (logged_at, database_name, session_role," \
+	" \"current_role\", client_addr, application_name, backend_pid, operation," \
+	" object_name, statement, decision, token_id, detail)" \
+	" VALUES ($1, $2, $3, $4, $5::inet, $6, $7, $8, $9, $10, $11, $12, $13)" \
+	" RETURNING id"
+#define INSERT_AUDIT_NARGS 13
+
+void
+tfguard_audit_writer_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 1;
+	strlcpy(worker.bgw_library_name, "tfguard", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "tfguard_audit_writer_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "tfguard audit writer", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "tfguard audit writer", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+static void
+forget_writer(int code, Datum arg)
+{
+	LWLockAcquire(tfguard_audit_queue->lock, LW_EXCLUSIVE);
+	tfguard_audit_queue->writer_pid = 0;
+	tfguard_audit_queue->writer_latch = NULL;
+	LWLockRelease(tfguard_audit_queue->lock);
+}
+
+/* Append key="value" to a log line, escaping what would break the line. */
+static void
+append_field(StringInfo line, const char *key, const char *value)
+{
+	appendStringInfo(line, " %s=\"", key);
+	for (const char *p = value ? value : ""; *p; p++)
+	{
+		if (*p == '"' || *p == '\\')
+			appendStringInfoChar(line, '\\');
+		if (*p == '\n')
+			appendStringInfoString(line, "\\n");
+		else if (*p == '\r')
+			appendStringInfoString(line, "\\r");
+		else
+			appendStringInfoChar(line, *p);
+	}
+	appendStringInfoChar(line, '"');
+}
+
+static void
+log_record(int64 audit_id, const AuditRecord *r)
+{
+	StringInfoData line;
+
+	initStringInfo(&line);
+	appendStringInfo(&line, "tfguard: id=" INT64_FORMAT, audit_id);
+	append_field(&line, "logged_at", timestamptz_to_str(r->logged_at));
+	append_field(&line, "decision", r->decision);
+	append_field(&line, "operation", r->operation);
+	append_field(&line, "object_name", r->object_name);
+	append_field(&line, "database_name", r->database_name);
+	append_field(&line, "session_role", r->session_role);
+	append_field(&line, "current_role", r->current_role);
+	append_field(&line, "client_addr", r->client_addr);
+	append_field(&line, "application_name", r->application_name);
+	appendStringInfo(&line, " backend_pid=%d", r->backend_pid);
+	append_field(&line, "token_id", r->token_id);
+	append_field(&line, "detail", r->detail);
+	append_field(&line, "statement", r->statement);
+	ereport(LOG, (errmsg_internal("%s", line.data),
+				  errhidestmt(true), errhidecontext(true)));
+	pfree(line.data);
+}
+
+static Datum
+text_or_null(const char *value, char *nulls, int i)
+{
+	if (value[0] == '\0')
+	{
+		nulls[i] = 'n';
+		return (Datum) 0;
+	}
+	return CStringGetTextDatum(value);
+}
+
+static int64
+insert_record(const AuditRecord *r)
+{
+	static Oid	argtypes[INSERT_AUDIT_NARGS] = {
+		TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+	};
+	Datum		values[INSERT_AUDIT_NARGS];
+	char		nulls[INSERT_AUDIT_NARGS + 1];
+	bool		isnull;
+	int64		id;
+
+	memset(nulls, ' ', INSERT_AUDIT_NARGS);
+	nulls[INSERT_AUDIT_NARGS] = '\0';
+	values[0] = TimestampTzGetDatum(r->logged_at);
+	values[1] = CStringGetTextDatum(r->database_name);
+	values[2] = CStringGetTextDatum(r->session_role);
+	values[3] = CStringGetTextDatum(r->current_role);
+	values[4] = text_or_null(r->client_addr, nulls, 4);
+	values[5] = text_or_null(r->application_name, nulls, 5);
+	values[6] = Int32GetDatum(r->backend_pid);
+	values[7] = CStringGetTextDatum(r->operation);
+	values[8] = text_or_null(r->object_name, nulls, 8);
+	values[9] = text_or_null(r->statement, nulls, 9);
+	values[10] = CStringGetTextDatum(r->decision);
+	values[11] = text_or_null(r->token_id, nulls, 11);
+	values[12] = text_or_null(r->detail, nulls, 12);
+
+	if (SPI_execute_with_args(INSERT_AUDIT_ROW, INSERT_AUDIT_NARGS, argtypes,
+							  values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not insert into tfguard.audit_log");
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	return id;
+}
+
+/*
+ * Insert the records in one transaction.  Returns NULL and fills ids on
+ * success, or the reason for failure.
+ */
+static char *
+commit_records(AuditRecord *records, int n, int64 *ids)
+{
+	MemoryContext caller_context = CurrentMemoryContext;
+	char	   *volatile failure = NULL;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PG_TRY();
+	{
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "writing tfguard audit records");
+
+		if (SPI_execute("SELECT to_regclass('tfguard.audit_log') IS NOT NULL",
+						true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not look up tfguard.audit_log");
+		{
+			bool		isnull;
+			bool		present = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+															 SPI_tuptable->tupdesc,
+															 1, &isnull));
+
+			if (!present)
+				ereport(ERROR,
+						(errmsg("extension tfguard is not installed in database \"%s\"",
+								tfguard_database)));
+		}
+		for (int i = 0; i < n; i++)
+			ids[i] = insert_record(&records[i]);
+
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		failure = edata->message;
+		ereport(WARNING,
+				(errmsg("tfguard audit writer could not record %d attempt(s): %s",
+						n, failure)));
+	}
+	PG_END_TRY();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return failure;
+}
+
+/* Take every pending record, commit them together, report back. */
+static void
+write_pending_records(void)
+{
+	AuditQueue *queue = tfguard_audit_queue;
+	int			slot_of[AUDIT_QUEUE_SLOTS];
+	AuditRecord *records;
+	int64		ids[AUDIT_QUEUE_SLOTS];
+	int			n = 0;
+	char	   *failure;
+	bool		freed = false;
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < AUDIT_QUEUE_SLOTS; i++)
+	{
+		if (queue->slots[i].state == AUDIT_SLOT_PENDING)
+			slot_of[n++] = i;
+	}
+	/* oldest first, so that ids follow the order of arrival */
+	for (int i = 1; i < n; i++)
+	{
+		for (int j = i; j > 0 &&
+			 queue->slots[slot_of[j - 1]].request_no >
+			 queue->slots[slot_of[j]].request_no; j--)
+		{
+			int			swap = slot_of[j];
+
+			slot_of[j] = slot_of[j - 1];
+			slot_of[j - 1] = swap;
+		}
+	}
+	records = palloc(sizeof(AuditRecord) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		queue->slots[slot_of[i]].state = AUDIT_SLOT_WRITING;
+		memcpy(&records[i], &queue->slots[slot_of[i]].record,
+			   sizeof(AuditRecord));
+	}
+	LWLockRelease(queue->lock);
+
+	if (n == 0)
+	{
+		pfree(records);
+		return;
+	}
+
+	failure = commit_records(records, n, ids);
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < n; i++)
+	{
+		AuditSlot  *slot = &queue->slots[slot_of[i]];
+
+		if (failure)
+		{
+			slot->state = AUDIT_SLOT_FAILED;
+			strlcpy(slot->failure, failure, AUDIT_TEXT_MAX);
+		}
+		else
+		{
+			slot->state = AUDIT_SLOT_DONE;
+			slot->audit_id = ids[i];
+		}
+		if (slot->abandoned)
+		{
+			slot->state = AUDIT_SLOT_FREE;
+			freed = true;
+		}
+	}
+	LWLockRelease(queue->lock);
+	ConditionVariableBroadcast(&queue->batch_done);
+	if (freed)
+		ConditionVariableBroadcast(&queue->slot_freed);
+
+	if (!failure)
+	{
+		for (int i = 0; i < n; i++)
+			log_record(ids[i], &records[i]);
+	}
+	pfree(records);
+}
+
+void
+tfguard_audit_writer_main(Datum main_arg)
+{
+	MemoryContext round_context;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	BackgroundWorkerUnblockSignals();
+
+	/*
+	 * pg_upgrade drops and recreates databases, the home database among
+	 * them, and tfguard stands aside while it runs: so does the writer.
+	 * Exit code 0 tells the postmaster not to start it again.
+	 */
+	if (IsBinaryUpgrade)
+		proc_exit(0);
+
+	tfguard_is_audit_writer = true;
+	BackgroundWorkerInitializeConnection(tfguard_database, NULL, 0);
+
+	/* the record must be durable before the client hears the outcome */
+	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+
+	LWLockAcquire(tfguard_audit_queue->lock, LW_EXCLUSIVE);
+	tfguard_audit_queue->writer_pid = MyProcPid;
+	tfguard_audit_queue->writer_latch = MyLatch;
+	LWLockRelease(tfguard_audit_queue->lock);
+	before_shmem_exit(forget_writer, (Datum) 0);
+
+	ereport(LOG,
+			(errmsg("tfguard audit writer started in database \"%s\"",
+					tfguard_database)));
+
+	round_context = AllocSetContextCreate(TopMemoryContext,
+										  "tfguard audit writer",
+										  ALLOCSET_DEFAULT_SIZES);
+	while (!ShutdownRequestPending)
+	{
+		MemoryContext old;
+
+		ResetLatch(MyLatch);
+		/* absorbs ProcSignalBarriers, which DROP DATABASE waits for */
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		old = MemoryContextSwitchTo(round_context);
+		write_pending_records();
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(round_context);
+
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+	}
+	/* exit code 1: the postmaster starts a new writer unless it is shutting down */
+	proc_exit(1);
+}

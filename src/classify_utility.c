@@ -1,0 +1,154 @@
+/*-------------------------------------------------------------------------
+ *
+ * classify_utility.c
+ *	  Utility statements that change tfguard itself -> reconfigure attempts.
+ *
+ * Most guarded operations are classified where PostgreSQL removes the
+ * object (classify_object.c).  Statements aimed at tfguard's own objects
+ * in the home database (the extension, schema tfguard, the audit table)
+ * are caught here instead, from the parse tree, before PostgreSQL takes
+ * any lock:
+ *
+ * - refusing a DROP at OAT_DROP would wait for the audit writer while
+ *   holding the lock the writer needs to record the refusal;
+ * - COPY ... FROM writes rows without going through the executor hook
+ *   that protects the audit table from every other write;
+ * - ALTER TABLE can empty columns (ALTER ... TYPE ... USING NULL), and a
+ *   rename would move the table out from under the name-based protection.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "nodes/makefuncs.h"
+#include "nodes/parsenodes.h"
+
+#include "tfguard.h"
+
+static void
+refuse_reconfigure(const char *object_kind, const char *object_name)
+{
+	GuardedAttempt attempt;
+
+	attempt.operation = GUARDED_RECONFIGURE;
+	attempt.object_kind = object_kind;
+	attempt.object_name = object_name;
+	tfguard_decide(&attempt);
+}
+
+static bool
+range_var_is_audit_table(RangeVar *relation)
+{
+	Oid			audit_table;
+
+	if (relation == NULL)
+		return false;
+	audit_table = tfguard_audit_table_oid();
+	return OidIsValid(audit_table) &&
+		RangeVarGetRelid(relation, NoLock, true) == audit_table;
+}
+
+/* Is the name (a String, or a List of them for qualified names) "tfguard"? */
+static bool
+name_is_tfguard(Node *name)
+{
+	return IsA(name, String) && strcmp(strVal(name), "tfguard") == 0;
+}
+
+static bool
+qualified_name_is_audit_table(List *names)
+{
+	return OidIsValid(tfguard_audit_table_oid()) &&
+		range_var_is_audit_table(makeRangeVarFromNameList(names));
+}
+
+/* Which of tfguard's own objects does a DROP name, if any? */
+static const char *
+drop_target(DropStmt *stmt, const char **kind)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		Node	   *object = lfirst(lc);
+
+		switch (stmt->removeType)
+		{
+			case OBJECT_EXTENSION:
+				if (name_is_tfguard(object))
+				{
+					*kind = "extension";
+					return "tfguard";
+				}
+				break;
+			case OBJECT_SCHEMA:
+				if (name_is_tfguard(object) &&
+					OidIsValid(tfguard_audit_table_oid()))
+				{
+					*kind = "schema";
+					return "tfguard";
+				}
+				break;
+			case OBJECT_TABLE:
+				if (qualified_name_is_audit_table(castNode(List, object)))
+				{
+					*kind = "audit table";
+					return "tfguard.audit_log";
+				}
+				break;
+			default:
+				return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* Called from the ProcessUtility hook for every utility statement. */
+void
+tfguard_classify_utility(PlannedStmt *pstmt)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	const char *kind = NULL;
+	const char *object = NULL;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			object = drop_target((DropStmt *) parsetree, &kind);
+			break;
+		case T_CopyStmt:
+			if (((CopyStmt *) parsetree)->is_from && !tfguard_is_audit_writer &&
+				range_var_is_audit_table(((CopyStmt *) parsetree)->relation))
+				object = "tfguard.audit_log";
+			break;
+		case T_AlterTableStmt:
+			if (range_var_is_audit_table(((AlterTableStmt *) parsetree)->relation))
+				object = "tfguard.audit_log";
+			break;
+		case T_AlterObjectSchemaStmt:
+			if (range_var_is_audit_table(((AlterObjectSchemaStmt *) parsetree)->relation))
+				object = "tfguard.audit_log";
+			break;
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType == OBJECT_SCHEMA &&
+					strcmp(stmt->subname, "tfguard") == 0 &&
+					OidIsValid(tfguard_audit_table_oid()))
+				{
+					kind = "schema";
+					object = "tfguard";
+				}
+				else if (range_var_is_audit_table(stmt->relation))
+					object = "tfguard.audit_log";
+			}
+			break;
+		default:
+			break;
+	}
+
+	if (object != NULL)
+		refuse_reconfigure(kind ? kind : "audit table", object);
+}
