@@ -103,6 +103,45 @@ CREATE RULE wipe_trail AS ON INSERT TO public.innocent
 	DO ALSO DELETE FROM tfguard.audit_log WHERE id > 0;
 INSERT INTO public.innocent VALUES (1);
 :refused
+-- rules, triggers, indexes and locks would run inside or stall the writer
+CREATE RULE forge AS ON INSERT TO tfguard.audit_log DO ALSO DELETE FROM tfguard.audit_log;
+:refused
+CREATE FUNCTION public.drop_row() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	RETURN NULL;
+END $$;
+CREATE TRIGGER drop_rows BEFORE INSERT ON tfguard.audit_log
+	FOR EACH ROW EXECUTE FUNCTION public.drop_row();
+:refused
+CREATE INDEX ON tfguard.audit_log (operation);
+:refused
+BEGIN;
+LOCK TABLE tfguard.audit_log IN ACCESS EXCLUSIVE MODE;
+:refused
+ROLLBACK;
+ALTER SEQUENCE tfguard.audit_log_id_seq RESTART;
+:refused
+ALTER EXTENSION tfguard DROP TABLE tfguard.audit_log;
+:refused
+ALTER EXTENSION tfguard UPDATE;
+:refused
+-- a table inheriting from the trail would show forged rows in it
+CREATE TABLE public.forged () INHERITS (tfguard.audit_log);
+:refused
+CREATE TABLE public.forged2 (LIKE tfguard.audit_log);
+ALTER TABLE public.forged2 INHERIT tfguard.audit_log;
+:refused
+-- a session that holds a lock the writer needs is refused at once
+\set VERBOSITY default
+BEGIN;
+REINDEX TABLE tfguard.audit_log;
+CREATE TABLE public.kept_too (id int);
+COMMIT;
+BEGIN;
+REINDEX TABLE tfguard.audit_log;
+DROP TABLE public.kept_too;
+ROLLBACK;
+\set VERBOSITY terse
 -- nothing was removed, and every tamper attempt was recorded
 SELECT count(*) - :rows_before AS rows_added FROM tfguard.audit_log;
 SELECT operation, object_name, count(*) FROM tfguard.audit_log

@@ -16,11 +16,13 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "commands/extension.h"
 #include "commands/dbcommands.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/ipc.h"
+#include "storage/lock.h"
 #include "storage/shmem.h"
 #include "tcop/tcopprot.h"
 #include "utils/acl.h"
@@ -72,6 +74,7 @@ attach_shared_memory(void)
 	if (!found)
 	{
 		memset(tfguard_audit_queue, 0, sizeof(AuditQueue));
+		tfguard_audit_queue->writer_gone_since = GetCurrentTimestamp();
 		tfguard_audit_queue->lock = &(GetNamedLWLockTranche("tfguard"))->lock;
 		ConditionVariableInit(&tfguard_audit_queue->slot_freed);
 		ConditionVariableInit(&tfguard_audit_queue->batch_done);
@@ -132,6 +135,7 @@ fill_record(AuditRecord *record, const GuardedAttempt *attempt,
 	memset(record, 0, sizeof(AuditRecord));
 	record->logged_at = GetCurrentTimestamp();
 	record->backend_pid = MyProcPid;
+	record->encoding = GetDatabaseEncoding();
 	copy_text(record->operation, tfguard_operation_name(attempt->operation),
 			  sizeof(record->operation));
 	copy_text(record->decision, decision, sizeof(record->decision));
@@ -154,6 +158,26 @@ fill_record(AuditRecord *record, const GuardedAttempt *attempt,
 
 /* ---------- the queue, backend side ---------- */
 
+/*
+ * How long a backend keeps waiting while no writer runs at all.  The
+ * postmaster restarts a writer that exited within a second; past this
+ * grace, the writer is down (home database missing, repeated failures)
+ * and waiting the whole tfguard.audit_timeout would only slow the refusal.
+ */
+#define WRITER_RESTART_GRACE_MS 2000
+
+/* Call with the lock held. */
+static bool
+writer_is_down(void)
+{
+	AuditQueue *queue = tfguard_audit_queue;
+
+	return queue->writer_pid == 0 &&
+		TimestampDifferenceExceeds(queue->writer_gone_since,
+								   GetCurrentTimestamp(),
+								   WRITER_RESTART_GRACE_MS);
+}
+
 static long
 milliseconds_left(TimestampTz deadline)
 {
@@ -163,17 +187,22 @@ milliseconds_left(TimestampTz deadline)
 	return left > 0 ? left : 0;
 }
 
-/* Claim a free slot, waiting for one until the deadline; -1 if none. */
+/*
+ * Claim a free slot, waiting for one until the deadline; -1 if none (and
+ * *writer_down if the reason is that no writer runs).
+ */
 static int
-claim_slot(const AuditRecord *record, TimestampTz deadline)
+claim_slot(const AuditRecord *record, TimestampTz deadline, bool *writer_down)
 {
 	AuditQueue *queue = tfguard_audit_queue;
 	int			claimed = -1;
 
+	*writer_down = false;
 	for (;;)
 	{
 		LWLockAcquire(queue->lock, LW_EXCLUSIVE);
-		for (int i = 0; i < AUDIT_QUEUE_SLOTS; i++)
+		*writer_down = writer_is_down();
+		for (int i = 0; !*writer_down && i < AUDIT_QUEUE_SLOTS; i++)
 		{
 			AuditSlot  *slot = &queue->slots[i];
 
@@ -191,7 +220,7 @@ claim_slot(const AuditRecord *record, TimestampTz deadline)
 		}
 		LWLockRelease(queue->lock);
 
-		if (claimed >= 0 || milliseconds_left(deadline) == 0)
+		if (claimed >= 0 || *writer_down || milliseconds_left(deadline) == 0)
 			break;
 		ConditionVariableTimedSleep(&queue->slot_freed,
 									Min(milliseconds_left(deadline), 100),
@@ -236,9 +265,17 @@ abandon_slot(int index)
 		ConditionVariableBroadcast(&tfguard_audit_queue->slot_freed);
 }
 
+/* error and exit cleanup while waiting: the slot must not leak */
+static void
+abandon_slot_on_error(int code, Datum arg)
+{
+	abandon_slot(DatumGetInt32(arg));
+}
+
 /*
  * Wait until the writer has committed the slot or failed to.  Returns true
- * with the audit id, or false with the reason in "failure".
+ * with the audit id, or false with the reason in "failure".  A cancel or a
+ * termination (FATAL) while waiting abandons the slot to the writer.
  */
 static bool
 await_slot(int index, TimestampTz deadline, int64 *audit_id, char *failure)
@@ -248,11 +285,14 @@ await_slot(int index, TimestampTz deadline, int64 *audit_id, char *failure)
 	volatile bool finished = false;
 	volatile bool recorded = false;
 
-	PG_TRY();
+	PG_ENSURE_ERROR_CLEANUP(abandon_slot_on_error, Int32GetDatum(index));
 	{
 		while (!finished)
 		{
+			bool		writer_down;
+
 			LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+			writer_down = writer_is_down();
 			if (slot->state == AUDIT_SLOT_DONE ||
 				slot->state == AUDIT_SLOT_FAILED)
 			{
@@ -266,12 +306,16 @@ await_slot(int index, TimestampTz deadline, int64 *audit_id, char *failure)
 
 			if (finished)
 				ConditionVariableBroadcast(&queue->slot_freed);
-			else if (milliseconds_left(deadline) == 0)
+			else if (writer_down || milliseconds_left(deadline) == 0)
 			{
 				abandon_slot(index);
-				snprintf(failure, AUDIT_TEXT_MAX,
-						 "the audit writer did not commit the record within tfguard.audit_timeout (%d ms)",
-						 tfguard_audit_timeout_ms);
+				if (writer_down)
+					strlcpy(failure, "the tfguard audit writer is not running",
+							AUDIT_TEXT_MAX);
+				else
+					snprintf(failure, AUDIT_TEXT_MAX,
+							 "the audit writer did not commit the record within tfguard.audit_timeout (%d ms)",
+							 tfguard_audit_timeout_ms);
 				finished = true;
 			}
 			else
@@ -280,16 +324,28 @@ await_slot(int index, TimestampTz deadline, int64 *audit_id, char *failure)
 											PG_WAIT_EXTENSION);
 		}
 	}
-	PG_CATCH();
-	{
-		/* cancelled or terminated while waiting */
-		ConditionVariableCancelSleep();
-		abandon_slot(index);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	PG_END_ENSURE_ERROR_CLEANUP(abandon_slot_on_error, Int32GetDatum(index));
 	ConditionVariableCancelSleep();
 	return recorded;
+}
+
+/*
+ * Would the writer wait for a lock this session holds on the audit table?
+ * Then waiting for the writer would only run out the timeout.
+ */
+static bool
+session_blocks_writer(void)
+{
+	Oid			audit_table = tfguard_audit_table_oid();
+	LOCKTAG		tag;
+
+	if (!OidIsValid(audit_table))
+		return false;
+	SET_LOCKTAG_RELATION(tag, MyDatabaseId, audit_table);
+	return LockHeldByMe(&tag, ShareLock) ||
+		LockHeldByMe(&tag, ShareRowExclusiveLock) ||
+		LockHeldByMe(&tag, ExclusiveLock) ||
+		LockHeldByMe(&tag, AccessExclusiveLock);
 }
 
 /*
@@ -304,6 +360,7 @@ tfguard_audit_record(const GuardedAttempt *attempt, const char *decision,
 	AuditRecord record;
 	TimestampTz deadline;
 	int			slot;
+	bool		writer_down;
 	char		reason[AUDIT_TEXT_MAX];
 
 	*audit_id = 0;
@@ -314,15 +371,29 @@ tfguard_audit_record(const GuardedAttempt *attempt, const char *decision,
 		return false;
 	}
 
+	if (tfguard_is_audit_writer)
+	{
+		/* the writer cannot wait for itself */
+		*failure = pstrdup("the audit writer itself attempted a guarded operation");
+		return false;
+	}
+	if (session_blocks_writer())
+	{
+		*failure = pstrdup("this session holds a lock on tfguard.audit_log that the audit writer would wait for");
+		return false;
+	}
+
 	fill_record(&record, attempt, decision, detail);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   tfguard_audit_timeout_ms);
 
-	slot = claim_slot(&record, deadline);
+	slot = claim_slot(&record, deadline, &writer_down);
 	if (slot < 0)
 	{
-		*failure = psprintf("the audit queue stayed full for tfguard.audit_timeout (%d ms)",
-							tfguard_audit_timeout_ms);
+		*failure = writer_down ?
+			pstrdup("the tfguard audit writer is not running") :
+			psprintf("the audit queue stayed full for tfguard.audit_timeout (%d ms)",
+					 tfguard_audit_timeout_ms);
 		return false;
 	}
 	wake_writer();
@@ -350,6 +421,27 @@ forget_audit_table_namespace(Datum arg, int cacheid, uint32 hashvalue)
 	audit_table_cache_valid = false;
 }
 
+static bool
+in_home_database(void)
+{
+	static int	home = -1;
+
+	if (home < 0)
+		home = strcmp(get_database_name(MyDatabaseId), tfguard_database) == 0;
+	return home == 1;
+}
+
+/*
+ * True while CREATE EXTENSION tfguard runs its own script, which creates
+ * and indexes the audit table.
+ */
+bool
+tfguard_running_own_script(void)
+{
+	return creating_extension &&
+		get_extension_oid("tfguard", true) == CurrentExtensionObject;
+}
+
 /*
  * The OID of tfguard.audit_log in the current database, or InvalidOid.
  * Looked up once and kept until an invalidation touches it, so that the
@@ -371,7 +463,7 @@ tfguard_audit_table_oid(void)
 	{
 		Oid			nspid = get_namespace_oid("tfguard", true);
 
-		cached_audit_table = OidIsValid(nspid) ?
+		cached_audit_table = OidIsValid(nspid) && in_home_database() ?
 			get_relname_relid("audit_log", nspid) : InvalidOid;
 		audit_table_cache_valid = true;
 	}

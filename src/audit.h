@@ -39,6 +39,7 @@ typedef struct AuditRecord
 {
 	TimestampTz logged_at;
 	int			backend_pid;
+	int			encoding;		/* of the database the texts come from */
 	char		operation[32];
 	char		decision[16];
 	char		database_name[NAMEDATALEN];
@@ -66,6 +67,7 @@ typedef struct AuditQueue
 {
 	LWLock	   *lock;			/* protects everything below */
 	pid_t		writer_pid;		/* 0 while no writer runs */
+	TimestampTz writer_gone_since;	/* when writer_pid became 0 */
 	Latch	   *writer_latch;
 	uint64		next_request_no;
 	ConditionVariable slot_freed;	/* a slot became FREE */

@@ -20,6 +20,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -71,8 +72,30 @@ forget_writer(int code, Datum arg)
 {
 	LWLockAcquire(tfguard_audit_queue->lock, LW_EXCLUSIVE);
 	tfguard_audit_queue->writer_pid = 0;
+	tfguard_audit_queue->writer_gone_since = GetCurrentTimestamp();
 	tfguard_audit_queue->writer_latch = NULL;
 	LWLockRelease(tfguard_audit_queue->lock);
+}
+
+/*
+ * A writer that exited in the middle of a round (a clean exit does not
+ * reset shared memory) left its slots WRITING: take them up again.
+ */
+static void
+become_the_writer(void)
+{
+	AuditQueue *queue = tfguard_audit_queue;
+
+	LWLockAcquire(queue->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < AUDIT_QUEUE_SLOTS; i++)
+	{
+		if (queue->slots[i].state == AUDIT_SLOT_WRITING)
+			queue->slots[i].state = AUDIT_SLOT_PENDING;
+	}
+	queue->writer_pid = MyProcPid;
+	queue->writer_latch = MyLatch;
+	LWLockRelease(queue->lock);
+	before_shmem_exit(forget_writer, (Datum) 0);
 }
 
 /* Append key="value" to a log line, escaping what would break the line. */
@@ -83,11 +106,11 @@ append_field(StringInfo line, const char *key, const char *value)
 	for (const char *p = value ? value : ""; *p; p++)
 	{
 		if (*p == '"' || *p == '\\')
-			appendStringInfoChar(line, '\\');
-		if (*p == '\n')
+			appendStringInfo(line, "\\%c", *p);
+		else if (*p == '\n')
 			appendStringInfoString(line, "\\n");
-		else if (*p == '\r')
-			appendStringInfoString(line, "\\r");
+		else if ((unsigned char) *p < 0x20 || *p == 0x7f)
+			appendStringInfo(line, "\\x%02x", (unsigned char) *p);
 		else
 			appendStringInfoChar(line, *p);
 	}
@@ -119,15 +142,42 @@ log_record(int64 audit_id, const AuditRecord *r)
 	pfree(line.data);
 }
 
+/*
+ * A record's text as valid text of the home database.  Attempts come from
+ * every database of the cluster; a text that is not valid in the home
+ * database's encoding (another encoding, or bytes cut short) keeps its
+ * ASCII and shows every other byte as \xNN, so that one record can neither
+ * fail a round nor make the trail unrestorable.
+ */
 static Datum
-text_or_null(const char *value, char *nulls, int i)
+home_text(const char *value, int encoding)
+{
+	StringInfoData escaped;
+
+	if (encoding == GetDatabaseEncoding() &&
+		pg_verify_mbstr(encoding, value, strlen(value), true))
+		return CStringGetTextDatum(value);
+
+	initStringInfo(&escaped);
+	for (const unsigned char *p = (const unsigned char *) value; *p; p++)
+	{
+		if (*p < 0x80)
+			appendStringInfoChar(&escaped, (char) *p);
+		else
+			appendStringInfo(&escaped, "\\x%02x", *p);
+	}
+	return CStringGetTextDatum(escaped.data);
+}
+
+static Datum
+text_or_null(const char *value, int encoding, char *nulls, int i)
 {
 	if (value[0] == '\0')
 	{
 		nulls[i] = 'n';
 		return (Datum) 0;
 	}
-	return CStringGetTextDatum(value);
+	return home_text(value, encoding);
 }
 
 static int64
@@ -145,21 +195,22 @@ insert_record(const AuditRecord *r)
 	memset(nulls, ' ', INSERT_AUDIT_NARGS);
 	nulls[INSERT_AUDIT_NARGS] = '\0';
 	values[0] = TimestampTzGetDatum(r->logged_at);
-	values[1] = CStringGetTextDatum(r->database_name);
-	values[2] = CStringGetTextDatum(r->session_role);
-	values[3] = CStringGetTextDatum(r->current_role);
-	values[4] = text_or_null(r->client_addr, nulls, 4);
-	values[5] = text_or_null(r->application_name, nulls, 5);
+	values[1] = home_text(r->database_name, r->encoding);
+	values[2] = home_text(r->session_role, r->encoding);
+	values[3] = home_text(r->current_role, r->encoding);
+	values[4] = text_or_null(r->client_addr, r->encoding, nulls, 4);
+	values[5] = text_or_null(r->application_name, r->encoding, nulls, 5);
 	values[6] = Int32GetDatum(r->backend_pid);
-	values[7] = CStringGetTextDatum(r->operation);
-	values[8] = text_or_null(r->object_name, nulls, 8);
-	values[9] = text_or_null(r->statement, nulls, 9);
-	values[10] = CStringGetTextDatum(r->decision);
-	values[11] = text_or_null(r->token_id, nulls, 11);
-	values[12] = text_or_null(r->detail, nulls, 12);
+	values[7] = home_text(r->operation, r->encoding);
+	values[8] = text_or_null(r->object_name, r->encoding, nulls, 8);
+	values[9] = text_or_null(r->statement, r->encoding, nulls, 9);
+	values[10] = home_text(r->decision, r->encoding);
+	values[11] = text_or_null(r->token_id, r->encoding, nulls, 11);
+	values[12] = text_or_null(r->detail, r->encoding, nulls, 12);
 
 	if (SPI_execute_with_args(INSERT_AUDIT_ROW, INSERT_AUDIT_NARGS, argtypes,
-							  values, nulls, false, 1) != SPI_OK_INSERT_RETURNING)
+							  values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
 		elog(ERROR, "could not insert into tfguard.audit_log");
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 									 SPI_tuptable->tupdesc, 1, &isnull));
@@ -176,27 +227,38 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 	MemoryContext caller_context = CurrentMemoryContext;
 	char	   *volatile failure = NULL;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
+	/*
+	 * Every error of the round, a cancel included, ends in PG_CATCH, which
+	 * raises nothing itself: the caller must get to mark the slots.
+	 */
 	PG_TRY();
 	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "writing tfguard audit records");
 
-		if (SPI_execute("SELECT to_regclass('tfguard.audit_log') IS NOT NULL",
+		/*
+		 * The table must exist, and nothing may run inside the writer's
+		 * INSERT: a rule or trigger on the audit table would run with the
+		 * writer's right to write it.
+		 */
+		if (SPI_execute("SELECT relhasrules OR relhastriggers FROM pg_catalog.pg_class"
+						" WHERE oid = pg_catalog.to_regclass('tfguard.audit_log')",
 						true, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not look up tfguard.audit_log");
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errmsg("extension tfguard is not installed in database \"%s\"",
+							tfguard_database)));
 		{
 			bool		isnull;
-			bool		present = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-															 SPI_tuptable->tupdesc,
-															 1, &isnull));
 
-			if (!present)
+			if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+										   SPI_tuptable->tupdesc, 1, &isnull)))
 				ereport(ERROR,
-						(errmsg("extension tfguard is not installed in database \"%s\"",
-								tfguard_database)));
+						(errmsg("tfguard.audit_log has rules or triggers, which the audit writer does not write through")));
 		}
 		for (int i = 0; i < n; i++)
 			ids[i] = insert_record(&records[i]);
@@ -214,11 +276,9 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		failure = edata->message;
-		ereport(WARNING,
-				(errmsg("tfguard audit writer could not record %d attempt(s): %s",
-						n, failure)));
 	}
 	PG_END_TRY();
+	pgstat_report_stat(false);
 	pgstat_report_activity(STATE_IDLE, NULL);
 	return failure;
 }
@@ -297,7 +357,11 @@ write_pending_records(void)
 	if (freed)
 		ConditionVariableBroadcast(&queue->slot_freed);
 
-	if (!failure)
+	if (failure)
+		ereport(WARNING,
+				(errmsg("tfguard audit writer could not record %d attempt(s): %s",
+						n, failure)));
+	else
 	{
 		for (int i = 0; i < n; i++)
 			log_record(ids[i], &records[i]);
@@ -325,14 +389,17 @@ tfguard_audit_writer_main(Datum main_arg)
 	tfguard_is_audit_writer = true;
 	BackgroundWorkerInitializeConnection(tfguard_database, NULL, 0);
 
-	/* the record must be durable before the client hears the outcome */
+	/*
+	 * The record must be durable before the client hears the outcome, and
+	 * no setting made for the role or database may stop the writer.
+	 */
 	SetConfigOption("synchronous_commit", "on", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
 
-	LWLockAcquire(tfguard_audit_queue->lock, LW_EXCLUSIVE);
-	tfguard_audit_queue->writer_pid = MyProcPid;
-	tfguard_audit_queue->writer_latch = MyLatch;
-	LWLockRelease(tfguard_audit_queue->lock);
-	before_shmem_exit(forget_writer, (Datum) 0);
+	become_the_writer();
 
 	ereport(LOG,
 			(errmsg("tfguard audit writer started in database \"%s\"",

@@ -23,6 +23,7 @@
 #include "catalog/namespace.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "utils/lsyscache.h"
 
 #include "tfguard.h"
 
@@ -104,6 +105,56 @@ drop_target(DropStmt *stmt, const char **kind)
 	return NULL;
 }
 
+/* Does any of the relations (RangeVars) name the audit table? */
+static bool
+any_is_audit_table(List *relations)
+{
+	ListCell   *lc;
+
+	foreach(lc, relations)
+	{
+		if (range_var_is_audit_table(lfirst_node(RangeVar, lc)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ALTER TABLE of the audit table itself, or of another table to make it
+ * inherit from the audit table (its rows would then show in the trail).
+ */
+static bool
+alter_table_touches_audit_table(AlterTableStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (range_var_is_audit_table(stmt->relation))
+		return true;
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_AddInherit &&
+			range_var_is_audit_table((RangeVar *) cmd->def))
+			return true;
+	}
+	return false;
+}
+
+/* Is the relation in schema tfguard of the home database (its sequence)? */
+static bool
+range_var_in_tfguard_schema(RangeVar *relation)
+{
+	Oid			audit_table = tfguard_audit_table_oid();
+	Oid			relid;
+
+	if (!OidIsValid(audit_table))
+		return false;
+	relid = RangeVarGetRelid(relation, NoLock, true);
+	return OidIsValid(relid) &&
+		get_rel_namespace(relid) == get_rel_namespace(audit_table);
+}
+
 /* Called from the ProcessUtility hook for every utility statement. */
 void
 tfguard_classify_utility(PlannedStmt *pstmt)
@@ -111,6 +162,9 @@ tfguard_classify_utility(PlannedStmt *pstmt)
 	Node	   *parsetree = pstmt->utilityStmt;
 	const char *kind = NULL;
 	const char *object = NULL;
+
+	if (tfguard_running_own_script())
+		return;
 
 	switch (nodeTag(parsetree))
 	{
@@ -123,8 +177,49 @@ tfguard_classify_utility(PlannedStmt *pstmt)
 				object = "tfguard.audit_log";
 			break;
 		case T_AlterTableStmt:
-			if (range_var_is_audit_table(((AlterTableStmt *) parsetree)->relation))
+			if (alter_table_touches_audit_table((AlterTableStmt *) parsetree))
 				object = "tfguard.audit_log";
+			break;
+		case T_CreateStmt:
+			if (any_is_audit_table(((CreateStmt *) parsetree)->inhRelations))
+				object = "tfguard.audit_log";
+			break;
+		case T_CreateTrigStmt:
+			if (range_var_is_audit_table(((CreateTrigStmt *) parsetree)->relation))
+				object = "tfguard.audit_log";
+			break;
+		case T_RuleStmt:
+			if (range_var_is_audit_table(((RuleStmt *) parsetree)->relation))
+				object = "tfguard.audit_log";
+			break;
+		case T_IndexStmt:
+			if (range_var_is_audit_table(((IndexStmt *) parsetree)->relation))
+				object = "tfguard.audit_log";
+			break;
+		case T_LockStmt:
+			if (any_is_audit_table(((LockStmt *) parsetree)->relations))
+				object = "tfguard.audit_log";
+			break;
+		case T_AlterSeqStmt:
+			if (range_var_in_tfguard_schema(((AlterSeqStmt *) parsetree)->sequence))
+			{
+				kind = "sequence";
+				object = "tfguard.audit_log_id_seq";
+			}
+			break;
+		case T_AlterExtensionStmt:
+			if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "tfguard") == 0)
+			{
+				kind = "extension";
+				object = "tfguard";
+			}
+			break;
+		case T_AlterExtensionContentsStmt:
+			if (strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "tfguard") == 0)
+			{
+				kind = "extension";
+				object = "tfguard";
+			}
 			break;
 		case T_AlterObjectSchemaStmt:
 			if (range_var_is_audit_table(((AlterObjectSchemaStmt *) parsetree)->relation))

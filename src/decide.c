@@ -74,7 +74,10 @@ void
 tfguard_decide(const GuardedAttempt *attempt)
 {
 	const char *operation = tfguard_operation_name(attempt->operation);
-	bool		warn_only = (tfguard_mode == GUARD_MODE_WARN);
+
+	/* "warn" never extends to tfguard's own objects: they stay refused */
+	bool		warn_only = (tfguard_mode == GUARD_MODE_WARN &&
+							 attempt->operation != GUARDED_RECONFIGURE);
 	int64		audit_id;
 	char	   *failure;
 
@@ -90,7 +93,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 						operation, attempt->object_kind, attempt->object_name),
 				 errdetail("%s The attempt could not be recorded in the audit trail (%s), and tfguard runs no guarded operation it cannot record.",
 						   consequence(attempt), failure),
-				 errhint("A database administrator must bring the audit trail back: the tfguard audit writer must run, and CREATE EXTENSION tfguard must have been run in database \"%s\".",
+				 errhint("tfguard refuses what it cannot record. A database administrator must bring the audit trail back: the tfguard audit writer must run, and the tfguard extension must be installed in database \"%s\".",
 						 tfguard_database)));
 
 	if (warn_only)

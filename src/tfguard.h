@@ -56,6 +56,7 @@ extern bool tfguard_audit_record(const GuardedAttempt *attempt,
 								 const char *decision, const char *detail,
 								 int64 *audit_id, char **failure);
 extern Oid	tfguard_audit_table_oid(void);
+extern bool tfguard_running_own_script(void);
 
 /* audit_writer.c: the background worker that commits the records */
 extern bool tfguard_is_audit_writer;

@@ -54,6 +54,12 @@ like($err, qr/WARNING:  tfguard would refuse truncate of table "app.b"/,
 is($node->safe_psql('postgres',
 	'SELECT (SELECT count(*) FROM app.a) + (SELECT count(*) FROM app.b)'),
 	'0', 'warn: the operations took effect');
+is($node->safe_psql('postgres',
+	"SELECT string_agg(operation || ':' || decision, ',' ORDER BY id) FROM tfguard.audit_log"),
+	'delete_all:warned,truncate:warned', 'warn: both recorded as warned');
+($ret, $out, $err) = $node->psql('postgres', 'DELETE FROM tfguard.audit_log');
+like($err, qr/ERROR:  tfguard refused reconfigure of audit table "tfguard.audit_log"/,
+	'warn: the audit trail stays protected');
 
 # off: nothing is looked at.
 $node->append_conf('postgresql.conf', "tfguard.mode = 'off'");

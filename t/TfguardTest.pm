@@ -18,7 +18,9 @@ sub new_guarded_node
 	$node->append_conf('postgresql.conf',
 		join("\n", "shared_preload_libraries = 'tfguard'", @conf));
 	$node->start;
-	$node->safe_psql('postgres', 'CREATE EXTENSION tfguard');
+	# the extension belongs to the home database, postgres unless @conf moves it
+	$node->safe_psql('postgres', 'CREATE EXTENSION tfguard')
+	  unless grep { /tfguard\.database/ } @conf;
 	return $node;
 }
 
