@@ -17,6 +17,9 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -30,8 +33,10 @@
 #include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "audit.h"
@@ -180,17 +185,30 @@ text_or_null(const char *value, int encoding, char *nulls, int i)
 	return home_text(value, encoding);
 }
 
+static const Oid insert_argtypes[INSERT_AUDIT_NARGS] = {
+	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+};
+
+/* The INSERT, planned once per writer; forgotten after any failed round. */
+static SPIPlanPtr insert_plan = NULL;
+
 static int64
 insert_record(const AuditRecord *r)
 {
-	static Oid	argtypes[INSERT_AUDIT_NARGS] = {
-		TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
-	};
 	Datum		values[INSERT_AUDIT_NARGS];
 	char		nulls[INSERT_AUDIT_NARGS + 1];
 	bool		isnull;
-	int64		id;
+
+	if (insert_plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(INSERT_AUDIT_ROW, INSERT_AUDIT_NARGS,
+									   (Oid *) insert_argtypes);
+
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the insert into tfguard.audit_log");
+		insert_plan = plan;
+	}
 
 	memset(nulls, ' ', INSERT_AUDIT_NARGS);
 	nulls[INSERT_AUDIT_NARGS] = '\0';
@@ -208,13 +226,40 @@ insert_record(const AuditRecord *r)
 	values[11] = text_or_null(r->token_id, r->encoding, nulls, 11);
 	values[12] = text_or_null(r->detail, r->encoding, nulls, 12);
 
-	if (SPI_execute_with_args(INSERT_AUDIT_ROW, INSERT_AUDIT_NARGS, argtypes,
-							  values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+	if (SPI_execute_plan(insert_plan, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
 		SPI_processed != 1)
 		elog(ERROR, "could not insert into tfguard.audit_log");
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									 SPI_tuptable->tupdesc, 1, &isnull));
-	return id;
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * The audit table must exist, and nothing may run inside the writer's
+ * INSERT: a rule or trigger on the audit table would run with the
+ * writer's right to write it.
+ */
+static void
+check_audit_table(void)
+{
+	Oid			nspid = get_namespace_oid("tfguard", true);
+	Oid			relid = OidIsValid(nspid) ?
+		get_relname_relid("audit_log", nspid) : InvalidOid;
+	HeapTuple	tuple;
+	bool		runs_code;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errmsg("extension tfguard is not installed in database \"%s\"",
+						tfguard_database)));
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	runs_code = ((Form_pg_class) GETSTRUCT(tuple))->relhasrules ||
+		((Form_pg_class) GETSTRUCT(tuple))->relhastriggers;
+	ReleaseSysCache(tuple);
+	if (runs_code)
+		ereport(ERROR,
+				(errmsg("tfguard.audit_log has rules or triggers, which the audit writer does not write through")));
 }
 
 /*
@@ -239,27 +284,7 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "writing tfguard audit records");
 
-		/*
-		 * The table must exist, and nothing may run inside the writer's
-		 * INSERT: a rule or trigger on the audit table would run with the
-		 * writer's right to write it.
-		 */
-		if (SPI_execute("SELECT relhasrules OR relhastriggers FROM pg_catalog.pg_class"
-						" WHERE oid = pg_catalog.to_regclass('tfguard.audit_log')",
-						true, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not look up tfguard.audit_log");
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errmsg("extension tfguard is not installed in database \"%s\"",
-							tfguard_database)));
-		{
-			bool		isnull;
-
-			if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-										   SPI_tuptable->tupdesc, 1, &isnull)))
-				ereport(ERROR,
-						(errmsg("tfguard.audit_log has rules or triggers, which the audit writer does not write through")));
-		}
+		check_audit_table();
 		for (int i = 0; i < n; i++)
 			ids[i] = insert_record(&records[i]);
 
@@ -276,6 +301,11 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		failure = edata->message;
+		if (insert_plan)
+		{
+			SPI_freeplan(insert_plan);
+			insert_plan = NULL;
+		}
 	}
 	PG_END_TRY();
 	pgstat_report_stat(false);
