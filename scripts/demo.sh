@@ -82,6 +82,11 @@ psql_as agent shop -c "SELECT (SELECT count(*) FROM customers) AS customers,
 echo "   Ordinary work goes on: a qualified DELETE is not an irreversible operation."
 psql_as agent shop -e -c "DELETE FROM orders WHERE id = 42 RETURNING id, total"
 
+echo
+echo "== Every attempt is in the audit trail, committed although each refused transaction rolled back"
+psql_as postgres postgres -c "SELECT id, database_name AS db, session_role AS role, operation,
+  object_name, decision, left(statement, 40) AS statement FROM tfguard.audit_log ORDER BY id"
+
 cat <<MSG
 
 == Try it yourself
