@@ -13,13 +13,19 @@
  * conditions: "WHERE true", "WHERE 1=1" and a parameter bound to true in a
  * custom plan simply vanish.
  *
- * "Restricts" means: some condition in the subplan under the DELETE (a
- * scan filter, an index or TID condition, a join clause, a parameter a
+ * "Restricts" means: a condition on the path the target's rows travel up
+ * to the DELETE (a scan filter, an index or TID condition, a filter above,
+ * the clauses of a join that drops unmatched target rows, a parameter a
  * nested loop passes down) refers to a column of the target table.  A
  * condition that mentions no target column (only parameters, constants, a
  * stable function, an uncorrelated EXISTS, or another table in USING)
- * selects all rows or none, so it does not count.  A gating condition that
- * is constant false or null deletes nothing, so it does.
+ * selects all rows or none, and a condition on the nullable side of an
+ * outer join filters nothing of the target: neither counts.  A gating
+ * condition that is constant false or null deletes nothing, so it does.
+ *
+ * The same walk over every plan also refuses writes to the audit table by
+ * anyone but the audit writer (reconfigure), and tells the relation
+ * tracker when an UPDATE may move old rows into a new partition.
  *
  *-------------------------------------------------------------------------
  */
