@@ -9,7 +9,9 @@ OBJS = \
 	src/classify_utility.o \
 	src/decide.o \
 	src/audit.o \
-	src/audit_writer.o
+	src/audit_writer.o \
+	src/unlock.o \
+	src/redact.o
 
 EXTENSION = tfguard
 DATA = tfguard--1.0.sql

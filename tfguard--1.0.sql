@@ -61,3 +61,51 @@ REVOKE ALL ON tfguard.audit_log FROM PUBLIC;
 GRANT SELECT ON tfguard.audit_log TO tfguard_admin;
 -- pg_dump of the home database keeps the trail
 SELECT pg_catalog.pg_extension_config_dump('tfguard.audit_log', '');
+
+/*
+ * Unlock tokens.  Enforcement lives in C; these functions only reach it.
+ * Each checks that its caller is a superuser or a member of tfguard_admin,
+ * and pins search_path.
+ */
+CREATE FUNCTION tfguard.issue_token(
+	role name,
+	operations text[],
+	objects text[] DEFAULT NULL,
+	ttl interval DEFAULT '15 minutes',
+	database name DEFAULT NULL,
+	reason text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'tfguard_issue_token'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) IS
+	'tfguard: issue an unlock token for another role; returns the secret, which is stored nowhere';
+
+CREATE FUNCTION tfguard.revoke_token(token_id text) RETURNS void
+AS 'MODULE_PATHNAME', 'tfguard_revoke_token'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION tfguard.token_list(
+	OUT id text, OUT role text, OUT operations text, OUT objects text,
+	OUT database text, OUT issued_by text, OUT issued_at timestamptz,
+	OUT expires_at timestamptz, OUT pinned_pid int, OUT pinned_backend_start timestamptz,
+	OUT revoked bool, OUT reason text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tfguard_token_list'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE VIEW tfguard.tokens AS
+	SELECT *, NOT revoked AND expires_at > now() AS live FROM tfguard.token_list();
+COMMENT ON VIEW tfguard.tokens IS
+	'tfguard: unlock tokens in shared memory (never their secrets); objects/database NULL means any';
+
+REVOKE ALL ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.revoke_token(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.token_list() FROM PUBLIC;
+REVOKE ALL ON tfguard.tokens FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.revoke_token(text) TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.token_list() TO tfguard_admin;
+GRANT SELECT ON tfguard.tokens TO tfguard_admin;

@@ -129,16 +129,14 @@ client_address(char *dest, size_t size)
 }
 
 static void
-fill_record(AuditRecord *record, const GuardedAttempt *attempt,
-			const char *decision, const char *detail)
+fill_record(AuditRecord *record, const AuditEvent *event)
 {
 	memset(record, 0, sizeof(AuditRecord));
 	record->logged_at = GetCurrentTimestamp();
 	record->backend_pid = MyProcPid;
 	record->encoding = GetDatabaseEncoding();
-	copy_text(record->operation, tfguard_operation_name(attempt->operation),
-			  sizeof(record->operation));
-	copy_text(record->decision, decision, sizeof(record->decision));
+	copy_text(record->operation, event->operation, sizeof(record->operation));
+	copy_text(record->decision, event->decision, sizeof(record->decision));
 	copy_text(record->database_name, get_database_name(MyDatabaseId),
 			  sizeof(record->database_name));
 	copy_text(record->session_role,
@@ -149,10 +147,15 @@ fill_record(AuditRecord *record, const GuardedAttempt *attempt,
 	client_address(record->client_addr, sizeof(record->client_addr));
 	copy_text(record->application_name, application_name,
 			  sizeof(record->application_name));
-	copy_text(record->object_name, attempt->object_name,
+	copy_text(record->object_name, event->object_name,
 			  sizeof(record->object_name));
-	copy_text(record->detail, detail, sizeof(record->detail));
-	copy_text(record->statement, debug_query_string,
+	copy_text(record->token_id, event->token_id, sizeof(record->token_id));
+	/* the secret of an unlock token never reaches the trail */
+	copy_text(record->detail,
+			  event->detail ? tfguard_redact_tokens(event->detail) : NULL,
+			  sizeof(record->detail));
+	copy_text(record->statement,
+			  debug_query_string ? tfguard_redact_tokens(debug_query_string) : NULL,
 			  sizeof(record->statement));
 }
 
@@ -349,13 +352,12 @@ session_blocks_writer(void)
 }
 
 /*
- * Record one attempt and wait until it is committed.  Returns true with
- * the audit id; false with the reason in *failure (palloc'd) if the record
+ * Record one event and wait until it is committed.  Returns true with the
+ * audit id; false with the reason in *failure (palloc'd) if the record
  * could not be committed, in which case the caller must fail closed.
  */
 bool
-tfguard_audit_record(const GuardedAttempt *attempt, const char *decision,
-					 const char *detail, int64 *audit_id, char **failure)
+tfguard_audit_record(const AuditEvent *event, int64 *audit_id, char **failure)
 {
 	AuditRecord record;
 	TimestampTz deadline;
@@ -383,7 +385,7 @@ tfguard_audit_record(const GuardedAttempt *attempt, const char *decision,
 		return false;
 	}
 
-	fill_record(&record, attempt, decision, detail);
+	fill_record(&record, event);
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   tfguard_audit_timeout_ms);
 

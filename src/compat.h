@@ -84,4 +84,84 @@
 	pstmt, queryString, context, params, queryEnv, dest, qc
 #endif
 
+/*
+ * Memory for GUC values and their "extra": GUC frees it with free() up to
+ * PostgreSQL 15, with guc_free() (from guc_malloc) from 16 on.
+ */
+#if PG_VERSION_NUM >= 160000
+#define tfguard_guc_malloc(size) guc_malloc(LOG, (size))
+#define tfguard_guc_free(ptr) guc_free(ptr)
+#else
+#define tfguard_guc_malloc(size) malloc(size)
+#define tfguard_guc_free(ptr) free(ptr)
+#endif
+
+/*
+ * A_Const carries its own null flag from PostgreSQL 15 on; before, a null
+ * constant was a Value node of type T_Null.
+ */
+#if PG_VERSION_NUM >= 150000
+#define A_CONST_IS_NULL(c) ((c)->isnull)
+#else
+#define A_CONST_IS_NULL(c) IsA(&(c)->val, Null)
+#endif
+
+/* SHA-256: pg_cryptohash from PostgreSQL 14 on, pg_sha256_* in 13. */
+#if PG_VERSION_NUM >= 140000
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+static inline bool
+tfguard_sha256(const uint8 *data, size_t len, uint8 *digest)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+	bool		ok = ctx != NULL &&
+		pg_cryptohash_init(ctx) == 0 &&
+		pg_cryptohash_update(ctx, data, len) == 0 &&
+		pg_cryptohash_final(ctx, digest, PG_SHA256_DIGEST_LENGTH) == 0;
+
+	pg_cryptohash_free(ctx);
+	return ok;
+}
+#else
+#include "common/sha2.h"
+static inline bool
+tfguard_sha256(const uint8 *data, size_t len, uint8 *digest)
+{
+	pg_sha256_ctx ctx;
+
+	pg_sha256_init(&ctx);
+	pg_sha256_update(&ctx, data, len);
+	pg_sha256_final(&ctx, digest);
+	return true;
+}
+#endif
+
+/*
+ * A set-returning function's tuplestore: InitMaterializedSRF from
+ * PostgreSQL 15 on, spelled out before.
+ */
+#if PG_VERSION_NUM < 150000
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "utils/tuplestore.h"
+static inline void
+InitMaterializedSRF(FunctionCallInfo fcinfo, int flags)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext oldcontext;
+	TupleDesc	tupdesc;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize))
+		elog(ERROR, "set-valued function called in context that cannot accept a set");
+	oldcontext = MemoryContextSwitchTo(rsinfo->econtext->ecxt_per_query_memory);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = tuplestore_begin_heap(true, false, work_mem);
+	rsinfo->setDesc = CreateTupleDescCopy(tupdesc);
+	MemoryContextSwitchTo(oldcontext);
+}
+#endif
+
 #endif							/* TFGUARD_COMPAT_H */

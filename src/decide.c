@@ -66,27 +66,39 @@ consequence(const GuardedAttempt *attempt)
 }
 
 /*
- * Decide on one attempt: record it, then refuse it (ERROR), warn about it
- * (mode "warn") or let it run.  Nothing is allowed that could not be
- * recorded first.
+ * Decide on one attempt: record it, then let it through (the session's
+ * unlock token covers it), refuse it (ERROR), or warn about it (mode
+ * "warn").  Nothing is allowed that could not be recorded first.
  */
 void
 tfguard_decide(const GuardedAttempt *attempt)
 {
 	const char *operation = tfguard_operation_name(attempt->operation);
-
-	/* "warn" never extends to tfguard's own objects: they stay refused */
-	bool		warn_only = (tfguard_mode == GUARD_MODE_WARN &&
-							 attempt->operation != GUARDED_RECONFIGURE);
+	const char *token_id;
+	const char *why_not;
+	bool		unlocked;
+	bool		warn_only;
+	AuditEvent	event;
 	int64		audit_id;
 	char	   *failure;
 
 	if (tfguard_mode == GUARD_MODE_OFF)
 		return;
 
-	if (!tfguard_audit_record(attempt, warn_only ? "warned" : "blocked",
-							  warn_only ? "tfguard.mode is warn" : NULL,
-							  &audit_id, &failure))
+	unlocked = tfguard_unlock_covers(attempt, &token_id, &why_not);
+	/* "warn" never extends to tfguard's own objects: they stay refused */
+	warn_only = !unlocked && tfguard_mode == GUARD_MODE_WARN &&
+		attempt->operation != GUARDED_RECONFIGURE;
+
+	event.operation = operation;
+	event.object_name = attempt->object_name;
+	event.decision = unlocked ? "allowed" : warn_only ? "warned" : "blocked";
+	event.token_id = token_id;
+	event.detail = unlocked ? NULL :
+		warn_only ? "tfguard.mode is warn" :
+		why_not ? psprintf("token does not unlock it: %s", why_not) : NULL;
+
+	if (!tfguard_audit_record(&event, &audit_id, &failure))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("tfguard refused %s of %s \"%s\"",
@@ -95,6 +107,14 @@ tfguard_decide(const GuardedAttempt *attempt)
 						   consequence(attempt), failure),
 				 errhint("tfguard refuses what it cannot record. A database administrator must bring the audit trail back: the tfguard audit writer must run, and the tfguard extension must be installed in database \"%s\".",
 						 tfguard_database)));
+
+	if (unlocked)
+	{
+		/* DROP DATABASE cannot be undone at commit: checked now only */
+		if (attempt->operation != GUARDED_DROP_DATABASE)
+			tfguard_unlock_note_use(token_id);
+		return;
+	}
 
 	if (warn_only)
 	{
@@ -111,6 +131,9 @@ tfguard_decide(const GuardedAttempt *attempt)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("tfguard refused %s of %s \"%s\"",
 					operation, attempt->object_kind, attempt->object_name),
+			 why_not ?
+			 errdetail("%s This session's unlock token %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".",
+					   consequence(attempt), token_id, why_not, audit_id) :
 			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
 					   consequence(attempt), audit_id),
 			 errhint("This irreversible operation needs a human's unlock. "

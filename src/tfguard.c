@@ -23,6 +23,7 @@
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 
@@ -107,18 +108,28 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
  * every nesting level, before executing it.  tfguard refuses here the few
  * statements that change tfguard itself and must be caught before they
  * take locks (classify_utility.c); everything else is decided where
- * objects are removed.
+ * objects are removed.  It also gives a refused SET tfguard.token a
+ * message that does not repeat the secret.
  */
 static void
 tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 {
+	bool		sets_token = IsA(pstmt->utilityStmt, VariableSetStmt);
+
 	if (guard_is_active())
 		tfguard_classify_utility(pstmt);
+	if (sets_token)
+		tfguard_unlock_check_set((VariableSetStmt *) pstmt->utilityStmt);
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(PROCESS_UTILITY_ARGS);
 	else
 		standard_ProcessUtility(PROCESS_UTILITY_ARGS);
+
+	/* pg_stat_activity keeps the last statement: not with a secret in it */
+	if (sets_token && queryString != NULL &&
+		tfguard_redact_tokens(queryString) != queryString)
+		pgstat_report_activity(STATE_RUNNING, tfguard_redact_tokens(queryString));
 }
 
 static void
@@ -145,6 +156,25 @@ define_settings(void)
 							   PGC_POSTMASTER,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("tfguard.token",
+							   "Unlock token presented by this session.",
+							   "Set it to the secret an administrator issued with tfguard.issue_token(). "
+							   "Only SET and the connection's options are accepted; the value is shown masked.",
+							   &tfguard_token_setting,
+							   "",
+							   PGC_USERSET,
+							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   tfguard_check_token, tfguard_assign_token, NULL);
+
+	DefineCustomIntVariable("tfguard.max_ttl",
+							"Longest lifetime of an unlock token.",
+							"tfguard.issue_token() caps the ttl it is given at this.",
+							&tfguard_max_ttl_s,
+							3600, 1, 7 * 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("tfguard.audit_timeout",
 							"How long a guarded operation waits for its audit record to be committed.",
@@ -174,6 +204,8 @@ _PG_init(void)
 	tfguard_relation_tracking_init();
 	tfguard_audit_shmem_init();
 	tfguard_audit_writer_register();
+	tfguard_unlock_init();
+	tfguard_redact_init();
 
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = tfguard_object_access;

@@ -16,7 +16,12 @@
 #include "compat.h"
 
 #include "catalog/objectaccess.h"
+#include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
+#include "utils/guc.h"
+
+/* Every unlock-token secret starts so, for people and secret scanners. */
+#define TFGUARD_TOKEN_PREFIX "tfg1_"
 
 /* The irreversible operations tfguard guards; names are in decide.c. */
 typedef enum GuardedOperation
@@ -49,12 +54,22 @@ typedef struct GuardedAttempt
 extern int	tfguard_mode;
 extern char *tfguard_database;
 
-/* audit.c: recording attempts; the audit table */
+/* One row of the audit trail: an attempt, or an unlock event. */
+typedef struct AuditEvent
+{
+	const char *operation;		/* a guarded operation's name, or an event
+								 * such as "issue_token" */
+	const char *object_name;
+	const char *decision;		/* "blocked", "allowed", "warned" */
+	const char *token_id;		/* public id, never the secret; or NULL */
+	const char *detail;			/* or NULL */
+} AuditEvent;
+
+/* audit.c: recording attempts and events; the audit table */
 extern int	tfguard_audit_timeout_ms;
 extern void tfguard_audit_shmem_init(void);
-extern bool tfguard_audit_record(const GuardedAttempt *attempt,
-								 const char *decision, const char *detail,
-								 int64 *audit_id, char **failure);
+extern bool tfguard_audit_record(const AuditEvent *event, int64 *audit_id,
+								 char **failure);
 extern Oid	tfguard_audit_table_oid(void);
 extern bool tfguard_running_own_script(void);
 
@@ -79,6 +94,21 @@ extern void tfguard_classify_plan(PlannedStmt *stmt);
 
 /* classify_utility.c: utility statements, before they take any lock */
 extern void tfguard_classify_utility(PlannedStmt *pstmt);
+
+/* unlock.c: unlock tokens */
+extern char *tfguard_token_setting;
+extern int	tfguard_max_ttl_s;
+extern void tfguard_unlock_init(void);
+extern bool tfguard_check_token(char **newval, void **extra, GucSource source);
+extern void tfguard_assign_token(const char *newval, void *extra);
+extern void tfguard_unlock_check_set(VariableSetStmt *stmt);
+extern bool tfguard_unlock_covers(const GuardedAttempt *attempt,
+								  const char **token_id, const char **why_not);
+extern void tfguard_unlock_note_use(const char *token_id);
+
+/* redact.c: token secrets out of logs and the trail */
+extern const char *tfguard_redact_tokens(const char *text);
+extern void tfguard_redact_init(void);
 
 /* decide.c: the one place that allows, warns or refuses */
 extern void tfguard_decide(const GuardedAttempt *attempt);

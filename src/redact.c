@@ -1,0 +1,107 @@
+/*-------------------------------------------------------------------------
+ *
+ * redact.c
+ *	  Keeping unlock-token secrets out of the server log and the trail.
+ *
+ * A token is presented with "SET tfguard.token = 'tfg1_...'", so the secret
+ * travels in statement text: log_statement, log_min_error_statement, GUC
+ * error messages, extended-protocol parameter logging.  Every message on
+ * its way to the log passes emit_log_hook, where the secret part of any
+ * token is replaced; the audit trail and pg_stat_activity get the same
+ * treatment from their writers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "tcop/tcopprot.h"
+#include "utils/elog.h"
+#include "utils/memutils.h"
+
+#include "tfguard.h"
+
+static emit_log_hook_type prev_emit_log_hook = NULL;
+
+#define REDACTED "[redacted]"
+
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+		(c >= 'A' && c <= 'F');
+}
+
+/*
+ * The text with the secret part of every token replaced.  Returns the
+ * text itself when it holds no token, so that the common case copies
+ * nothing.
+ */
+const char *
+tfguard_redact_tokens(const char *text)
+{
+	StringInfoData out;
+	const char *p;
+	const char *hit;
+
+	if (text == NULL || strstr(text, TFGUARD_TOKEN_PREFIX) == NULL)
+		return text;
+
+	initStringInfo(&out);
+	p = text;
+	while ((hit = strstr(p, TFGUARD_TOKEN_PREFIX)) != NULL)
+	{
+		const char *secret = hit + strlen(TFGUARD_TOKEN_PREFIX);
+		const char *end = secret;
+
+		while (is_hex(*end))
+			end++;
+		appendBinaryStringInfo(&out, p, secret - p);
+		if (end > secret)
+			appendStringInfoString(&out, REDACTED);
+		p = end;
+	}
+	appendStringInfoString(&out, p);
+	return out.data;
+}
+
+static void
+redact_field(char **field)
+{
+	const char *redacted = tfguard_redact_tokens(*field);
+
+	if (redacted != *field)
+		*field = (char *) redacted;
+}
+
+/*
+ * emit_log_hook: PostgreSQL calls it for every message about to be sent to
+ * the server log or the client.  tfguard rewrites token secrets out of it,
+ * and hides the statement when the statement holds one.
+ */
+static void
+tfguard_emit_log(ErrorData *edata)
+{
+	MemoryContext oldcontext = MemoryContextSwitchTo(edata->assoc_context);
+
+	redact_field(&edata->message);
+	redact_field(&edata->detail);
+	redact_field(&edata->detail_log);
+	redact_field(&edata->hint);
+	redact_field(&edata->context);
+	redact_field(&edata->internalquery);
+	if (debug_query_string != NULL &&
+		strstr(debug_query_string, TFGUARD_TOKEN_PREFIX) != NULL)
+		edata->hide_stmt = true;
+	MemoryContextSwitchTo(oldcontext);
+
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+void
+tfguard_redact_init(void)
+{
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = tfguard_emit_log;
+}
