@@ -731,8 +731,8 @@ check_tokens_at_commit(XactEvent event, void *arg)
 					tokens_used_in_transaction = NIL;
 					ereport(ERROR,
 							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-							 errmsg("tfguard unlock token %s no longer covers this transaction", id),
-							 errdetail("The token let a guarded operation through, but %s before the transaction committed.", reason),
+							 errmsg("tfguard unlock token no longer covers this transaction"),
+							 errdetail("Token %s let a guarded operation through, but %s before the transaction committed.", id, reason),
 							 errhint("Ask the administrator who issued it for a new token.")));
 				}
 			}
