@@ -137,7 +137,9 @@ tfguard_decide(const GuardedAttempt *attempt)
 			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
 					   consequence(attempt), audit_id),
 			 errhint("This irreversible operation needs a human's unlock. "
-					 "Stop and ask a database administrator to unlock %s of \"%s\" for this session; "
-					 "every other route to the same data is refused too.",
-					 operation, attempt->object_name)));
+					 "Stop and ask a database administrator to unlock %s of \"%s\": "
+					 "they can issue an unlock token (tfguard.issue_token in database \"%s\") "
+					 "that this session presents with SET tfguard.token. "
+					 "Every other route to the same data is refused too.",
+					 operation, attempt->object_name, tfguard_database)));
 }
