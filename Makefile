@@ -11,6 +11,8 @@ OBJS = \
 	src/audit.o \
 	src/audit_writer.o \
 	src/unlock.o \
+	src/approve.o \
+	src/impact.o \
 	src/redact.o
 
 EXTENSION = tfguard

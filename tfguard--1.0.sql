@@ -51,7 +51,10 @@ CREATE TABLE tfguard.audit_log (
 	statement text,
 	decision text NOT NULL,
 	token_id text,
-	detail text
+	detail text,
+	backend_start timestamptz,	-- with backend_pid, names the session
+	refers_to bigint,			-- approve, deny, and uses of an approval: the request's id
+	impact text					-- a refused attempt: what it would have destroyed
 );
 COMMENT ON TABLE tfguard.audit_log IS
 	'tfguard: every attempt at a guarded operation, committed before the client heard the outcome';
@@ -90,7 +93,7 @@ CREATE FUNCTION tfguard.token_list(
 	OUT id text, OUT role text, OUT operations text, OUT objects text,
 	OUT database text, OUT issued_by text, OUT issued_at timestamptz,
 	OUT expires_at timestamptz, OUT pinned_pid int, OUT pinned_backend_start timestamptz,
-	OUT revoked bool, OUT reason text)
+	OUT revoked bool, OUT reason text, OUT approves bigint)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'tfguard_token_list'
 LANGUAGE C STRICT VOLATILE
@@ -99,7 +102,7 @@ SET search_path = pg_catalog, pg_temp;
 CREATE VIEW tfguard.tokens AS
 	SELECT *, NOT revoked AND expires_at > now() AS live FROM tfguard.token_list();
 COMMENT ON VIEW tfguard.tokens IS
-	'tfguard: unlock tokens in shared memory (never their secrets); objects/database NULL means any';
+	'tfguard: unlocks in shared memory: tokens (never their secrets) and approvals (approves = the audit id approved); objects/database NULL means any';
 
 REVOKE ALL ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tfguard.revoke_token(text) FROM PUBLIC;
@@ -109,3 +112,55 @@ GRANT EXECUTE ON FUNCTION tfguard.issue_token(name, text[], text[], interval, na
 GRANT EXECUTE ON FUNCTION tfguard.revoke_token(text) TO tfguard_admin;
 GRANT EXECUTE ON FUNCTION tfguard.token_list() TO tfguard_admin;
 GRANT SELECT ON tfguard.tokens TO tfguard_admin;
+
+/*
+ * Approvals: a human decides on a refused attempt by its audit id.
+ */
+CREATE INDEX audit_log_refers_to ON tfguard.audit_log (refers_to)
+	WHERE refers_to IS NOT NULL;
+
+CREATE FUNCTION tfguard.approve(audit_id bigint, ttl interval DEFAULT '15 minutes',
+								reason text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'tfguard_approve'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tfguard.approve(bigint, interval, text) IS
+	'tfguard: unlock a refused attempt''s operation on its object for the session that made it';
+
+CREATE FUNCTION tfguard.deny(audit_id bigint, reason text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'tfguard_deny'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION tfguard.live_sessions(OUT pid int, OUT backend_start timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tfguard_live_sessions'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+/* refused attempts from live sessions that await a decision, newest first */
+CREATE VIEW tfguard.pending AS
+	SELECT a.id AS audit_id, a.logged_at, a.session_role AS role, a.database_name,
+		   a.operation, a.object_name, a.impact, a.statement, a.application_name,
+		   a.client_addr, a.backend_pid
+	  FROM tfguard.audit_log a
+	  JOIN tfguard.live_sessions() s
+		ON s.pid = a.backend_pid AND s.backend_start = a.backend_start
+	 WHERE a.decision = 'blocked'
+	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'reconfigure')
+	   AND NOT EXISTS (SELECT 1 FROM tfguard.audit_log d
+						WHERE d.refers_to = a.id AND d.operation IN ('approve', 'deny'))
+	 ORDER BY a.id DESC;
+COMMENT ON VIEW tfguard.pending IS
+	'tfguard: refused attempts from live sessions awaiting a human''s approve() or deny(), newest first';
+
+REVOKE ALL ON FUNCTION tfguard.approve(bigint, interval, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.deny(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.live_sessions() FROM PUBLIC;
+REVOKE ALL ON tfguard.pending FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.approve(bigint, interval, text) TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.deny(bigint, text) TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.live_sessions() TO tfguard_admin;
+GRANT SELECT ON tfguard.pending TO tfguard_admin;

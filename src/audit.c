@@ -134,6 +134,8 @@ fill_record(AuditRecord *record, const AuditEvent *event)
 	memset(record, 0, sizeof(AuditRecord));
 	record->logged_at = GetCurrentTimestamp();
 	record->backend_pid = MyProcPid;
+	record->backend_start = MyStartTimestamp;
+	record->refers_to = event->refers_to;
 	record->encoding = GetDatabaseEncoding();
 	copy_text(record->operation, event->operation, sizeof(record->operation));
 	copy_text(record->decision, event->decision, sizeof(record->decision));
@@ -150,6 +152,7 @@ fill_record(AuditRecord *record, const AuditEvent *event)
 	copy_text(record->object_name, event->object_name,
 			  sizeof(record->object_name));
 	copy_text(record->token_id, event->token_id, sizeof(record->token_id));
+	copy_text(record->impact, event->impact, sizeof(record->impact));
 	/* the secret of an unlock token never reaches the trail */
 	copy_text(record->detail,
 			  event->detail ? tfguard_redact_tokens(event->detail) : NULL,
@@ -403,6 +406,21 @@ tfguard_audit_record(const AuditEvent *event, int64 *audit_id, char **failure)
 		return true;
 	*failure = pstrdup(reason);
 	return false;
+}
+
+/* Record an event, or raise an error saying it could not be recorded. */
+int64
+tfguard_audit_event_or_error(const AuditEvent *event)
+{
+	int64		audit_id;
+	char	   *failure;
+
+	if (!tfguard_audit_record(event, &audit_id, &failure))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("tfguard could not record %s in the audit trail", event->operation),
+				 errdetail("%s.", failure)));
+	return audit_id;
 }
 
 /* ---------- the audit table, as seen from the home database ---------- */

@@ -39,6 +39,8 @@ typedef struct AuditRecord
 {
 	TimestampTz logged_at;
 	int			backend_pid;
+	TimestampTz backend_start;
+	int64		refers_to;
 	int			encoding;		/* of the database the texts come from */
 	char		operation[32];
 	char		decision[16];
@@ -50,6 +52,7 @@ typedef struct AuditRecord
 	char		object_name[2 * NAMEDATALEN + 1];
 	char		token_id[64];
 	char		detail[AUDIT_TEXT_MAX];
+	char		impact[AUDIT_TEXT_MAX * 2];
 	char		statement[AUDIT_STATEMENT_MAX];
 } AuditRecord;
 

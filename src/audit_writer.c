@@ -21,6 +21,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/async.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -50,10 +51,12 @@ bool		tfguard_is_audit_writer = false;
 #define INSERT_AUDIT_ROW \
 	"INSERT INTO tfguard.audit_log (logged_at, database_name, session_role," \
 	" \"current_role\", client_addr, application_name, backend_pid, operation," \
-	" object_name, statement, decision, token_id, detail)" \
-	" VALUES ($1, $2, $3, $4, $5::inet, $6, $7, $8, $9, $10, $11, $12, $13)" \
+	" object_name, statement, decision, token_id, detail, backend_start," \
+	" refers_to, impact)" \
+	" VALUES ($1, $2, $3, $4, $5::inet, $6, $7, $8, $9, $10, $11, $12, $13," \
+	" $14, $15, $16)" \
 	" RETURNING id"
-#define INSERT_AUDIT_NARGS 13
+#define INSERT_AUDIT_NARGS 16
 
 void
 tfguard_audit_writer_register(void)
@@ -187,7 +190,8 @@ text_or_null(const char *value, int encoding, char *nulls, int i)
 
 static const Oid insert_argtypes[INSERT_AUDIT_NARGS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
-	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	TIMESTAMPTZOID, INT8OID, TEXTOID
 };
 
 /* The INSERT, planned once per writer; forgotten after any failed round. */
@@ -225,6 +229,10 @@ insert_record(const AuditRecord *r)
 	values[10] = home_text(r->decision, r->encoding);
 	values[11] = text_or_null(r->token_id, r->encoding, nulls, 11);
 	values[12] = text_or_null(r->detail, r->encoding, nulls, 12);
+	values[13] = TimestampTzGetDatum(r->backend_start);
+	values[14] = Int64GetDatum(r->refers_to);
+	nulls[14] = r->refers_to == 0 ? 'n' : ' ';
+	values[15] = text_or_null(r->impact, r->encoding, nulls, 15);
 
 	if (SPI_execute_plan(insert_plan, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
 		SPI_processed != 1)
@@ -263,6 +271,23 @@ check_audit_table(void)
 }
 
 /*
+ * A refused attempt awaits a human's decision: tell the listeners on
+ * channel tfguard_pending, at commit, with its audit id.
+ */
+static void
+notify_if_pending(int64 id, const AuditRecord *r)
+{
+	GuardedOperation operation;
+	char		payload[32];
+
+	if (strcmp(r->decision, "blocked") != 0 ||
+		!tfguard_parse_operation(r->operation, &operation))
+		return;
+	snprintf(payload, sizeof(payload), INT64_FORMAT, id);
+	Async_Notify("tfguard_pending", payload);
+}
+
+/*
  * Insert the records in one transaction.  Returns NULL and fills ids on
  * success, or the reason for failure.
  */
@@ -286,7 +311,10 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 
 		check_audit_table();
 		for (int i = 0; i < n; i++)
+		{
 			ids[i] = insert_record(&records[i]);
+			notify_if_pending(ids[i], &records[i]);
+		}
 
 		SPI_finish();
 		PopActiveSnapshot();

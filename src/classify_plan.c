@@ -483,6 +483,7 @@ classify_audit_table_writes(PlannedStmt *stmt)
 			attempt.operation = GUARDED_RECONFIGURE;
 			attempt.object_kind = "audit table";
 			attempt.object_name = "tfguard.audit_log";
+			attempt.object_id = audit_table;
 			tfguard_decide(&attempt);
 		}
 	}

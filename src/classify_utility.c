@@ -35,6 +35,7 @@ refuse_reconfigure(const char *object_kind, const char *object_name)
 	attempt.operation = GUARDED_RECONFIGURE;
 	attempt.object_kind = object_kind;
 	attempt.object_name = object_name;
+	attempt.object_id = InvalidOid;
 	tfguard_decide(&attempt);
 }
 

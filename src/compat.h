@@ -96,6 +96,26 @@
 #define tfguard_guc_free(ptr) free(ptr)
 #endif
 
+/* getObjectDescription() gained "missing_ok" in PostgreSQL 14. */
+#if PG_VERSION_NUM >= 140000
+#define getObjectDescriptionCompat(object) getObjectDescription((object), true)
+#else
+#define getObjectDescriptionCompat(object) getObjectDescription(object)
+#endif
+
+/* PostgreSQL 16 folded the per-catalog ACL checks into object_aclcheck(). */
+#if PG_VERSION_NUM >= 160000
+#define pg_database_aclcheck(dboid, roleid, mode) \
+	object_aclcheck(DatabaseRelationId, (dboid), (roleid), (mode))
+#endif
+
+/* The local copy of a backend's status, by 1-based index (renamed in 17). */
+#if PG_VERSION_NUM >= 170000
+#define pgstat_local_beentry_by_index(i) pgstat_get_local_beentry_by_index(i)
+#else
+#define pgstat_local_beentry_by_index(i) pgstat_fetch_stat_local_beentry(i)
+#endif
+
 /*
  * A_Const carries its own null flag from PostgreSQL 15 on; before, a null
  * constant was a Value node of type T_Null.

@@ -76,6 +76,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 	const char *operation = tfguard_operation_name(attempt->operation);
 	const char *token_id;
 	const char *why_not;
+	int64		approval_of;
 	bool		unlocked;
 	bool		warn_only;
 	AuditEvent	event;
@@ -85,7 +86,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 	if (tfguard_mode == GUARD_MODE_OFF)
 		return;
 
-	unlocked = tfguard_unlock_covers(attempt, &token_id, &why_not);
+	unlocked = tfguard_unlock_covers(attempt, &token_id, &approval_of, &why_not);
 	/* "warn" never extends to tfguard's own objects: they stay refused */
 	warn_only = !unlocked && tfguard_mode == GUARD_MODE_WARN &&
 		attempt->operation != GUARDED_RECONFIGURE;
@@ -97,6 +98,9 @@ tfguard_decide(const GuardedAttempt *attempt)
 	event.detail = unlocked ? NULL :
 		warn_only ? "tfguard.mode is warn" :
 		why_not ? psprintf("token does not unlock it: %s", why_not) : NULL;
+	event.refers_to = approval_of;
+	/* the human deciding on a refusal needs to know what is at stake */
+	event.impact = (unlocked || warn_only) ? NULL : tfguard_impact(attempt);
 
 	if (!tfguard_audit_record(&event, &audit_id, &failure))
 		ereport(ERROR,
@@ -136,10 +140,10 @@ tfguard_decide(const GuardedAttempt *attempt)
 					   consequence(attempt), token_id, why_not, audit_id) :
 			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
 					   consequence(attempt), audit_id),
-			 errhint("This irreversible operation needs a human's unlock. "
-					 "Stop and ask a database administrator to unlock %s of \"%s\": "
-					 "they can issue an unlock token (tfguard.issue_token in database \"%s\") "
-					 "that this session presents with SET tfguard.token. "
+			 errhint("This irreversible operation needs a human's decision. "
+					 "Stop and ask a database administrator to approve it: "
+					 "SELECT tfguard.approve(" INT64_FORMAT "); in database \"%s\" "
+					 "lets this session run the same statement again. "
 					 "Every other route to the same data is refused too.",
-					 operation, attempt->object_name, tfguard_database)));
+					 audit_id, tfguard_database)));
 }

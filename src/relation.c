@@ -80,6 +80,7 @@ forget_created_relations(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
 			relations_created_in_transaction = NIL;
+			tfguard_forget_dropped_so_far();
 			break;
 		default:
 			break;
@@ -145,5 +146,6 @@ tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 	attempt->operation = operation;
 	attempt->object_kind = relkind_description(relkind);
 	attempt->object_name = psprintf("%s.%s", nspname, relname);
+	attempt->object_id = relid;
 	return true;
 }

@@ -116,6 +116,8 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 {
 	bool		sets_token = IsA(pstmt->utilityStmt, VariableSetStmt);
 
+	if (context == PROCESS_UTILITY_TOPLEVEL)
+		tfguard_forget_dropped_so_far();
 	if (guard_is_active())
 		tfguard_classify_utility(pstmt);
 	if (sets_token)

@@ -16,9 +16,11 @@
 #include "compat.h"
 
 #include "catalog/objectaccess.h"
+#include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
 #include "utils/guc.h"
+#include "utils/timestamp.h"
 
 /* Every unlock-token secret starts so, for people and secret scanners. */
 #define TFGUARD_TOKEN_PREFIX "tfg1_"
@@ -48,6 +50,7 @@ typedef struct GuardedAttempt
 	const char *object_kind;	/* "table", "materialized view", "database",
 								 * "audit table", "extension" */
 	const char *object_name;	/* "schema.relation", or the database name */
+	Oid			object_id;		/* the relation or database, if there is one */
 } GuardedAttempt;
 
 /* tfguard.c: settings */
@@ -63,6 +66,8 @@ typedef struct AuditEvent
 	const char *decision;		/* "blocked", "allowed", "warned" */
 	const char *token_id;		/* public id, never the secret; or NULL */
 	const char *detail;			/* or NULL */
+	int64		refers_to;		/* the audit id an approval is about, or 0 */
+	const char *impact;			/* what a refused attempt would destroy, or NULL */
 } AuditEvent;
 
 /* audit.c: recording attempts and events; the audit table */
@@ -70,6 +75,7 @@ extern int	tfguard_audit_timeout_ms;
 extern void tfguard_audit_shmem_init(void);
 extern bool tfguard_audit_record(const AuditEvent *event, int64 *audit_id,
 								 char **failure);
+extern int64 tfguard_audit_event_or_error(const AuditEvent *event);
 extern Oid	tfguard_audit_table_oid(void);
 extern bool tfguard_running_own_script(void);
 
@@ -83,6 +89,13 @@ extern void tfguard_note_relation_created(Oid relid);
 extern void tfguard_new_partitions_may_hold_old_rows(void);
 extern bool tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 										GuardedAttempt *attempt);
+
+/* classify_object.c: what the current statement removed so far */
+extern void tfguard_forget_dropped_so_far(void);
+extern void tfguard_append_dropped_so_far(StringInfo out);
+
+/* impact.c: what a refused attempt would destroy, for the human deciding */
+extern char *tfguard_impact(const GuardedAttempt *attempt);
 
 /* classify_object.c: objects about to be dropped or truncated */
 extern void tfguard_classify_object_access(ObjectAccessType access,
@@ -103,8 +116,20 @@ extern bool tfguard_check_token(char **newval, void **extra, GucSource source);
 extern void tfguard_assign_token(const char *newval, void *extra);
 extern void tfguard_unlock_check_set(VariableSetStmt *stmt);
 extern bool tfguard_unlock_covers(const GuardedAttempt *attempt,
-								  const char **token_id, const char **why_not);
+								  const char **token_id, int64 *approval_of,
+								  const char **why_not);
 extern void tfguard_unlock_note_use(const char *token_id);
+extern void tfguard_check_caller_is_admin(const char *action);
+extern char *tfguard_unlock_grant_approval(int64 request, Oid role,
+										   const char *role_name, Oid database,
+										   const char *database_name,
+										   GuardedOperation operation,
+										   const char *object, int pid,
+										   TimestampTz backend_start,
+										   double ttl_s, const char *reason);
+extern void tfguard_unlock_forget(const char *id);
+extern bool tfguard_parse_operation(const char *name, GuardedOperation *operation);
+extern double tfguard_ttl_seconds(Datum interval);
 
 /* redact.c: token secrets out of logs and the trail */
 extern const char *tfguard_redact_tokens(const char *text);

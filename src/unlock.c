@@ -69,6 +69,9 @@ typedef struct TokenEntry
 	int			pinned_pid;		/* 0 until first presented */
 	TimestampTz pinned_start;	/* that backend's start time */
 	char		reason[256];
+	int64		approves;		/* an approval: the refused attempt's audit
+								 * id; it has no secret and is pinned from
+								 * the start.  0 for a token. */
 } TokenEntry;
 
 typedef struct TokenTable
@@ -173,8 +176,8 @@ looks_like_secret(const char *value)
 	return true;
 }
 
-static bool
-parse_operation(const char *name, GuardedOperation *operation)
+bool
+tfguard_parse_operation(const char *name, GuardedOperation *operation)
 {
 	for (int i = 0; i < (int) lengthof(all_operations); i++)
 	{
@@ -251,8 +254,8 @@ unusable_reason(const TokenEntry *token)
 	return NULL;
 }
 
-static void
-check_caller_is_admin(const char *action)
+void
+tfguard_check_caller_is_admin(const char *action)
 {
 	Oid			admin = get_role_oid("tfguard_admin", true);
 
@@ -270,18 +273,33 @@ static void
 audit_event(const char *operation, const char *object, const char *decision,
 			const char *token_id, const char *detail)
 {
-	AuditEvent	event = {operation, object, decision, token_id, detail};
-	int64		audit_id;
-	char	   *failure;
+	AuditEvent	event = {operation, object, decision, token_id, detail, 0, NULL};
 
-	if (!tfguard_audit_record(&event, &audit_id, &failure))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("tfguard could not record %s in the audit trail", operation),
-				 errdetail("%s.", failure)));
+	tfguard_audit_event_or_error(&event);
 }
 
 /* ---------- issuing and revoking ---------- */
+
+/* An unlock's lifetime in seconds: positive, capped at tfguard.max_ttl. */
+double
+tfguard_ttl_seconds(Datum interval)
+{
+	double		ttl_s = DatumGetFloat8(DirectFunctionCall2(interval_part,
+														   CStringGetTextDatum("epoch"),
+														   interval));
+
+	if (ttl_s <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the ttl of an unlock must be positive")));
+	if (ttl_s > tfguard_max_ttl_s)
+	{
+		ereport(NOTICE,
+				(errmsg("ttl capped at tfguard.max_ttl (%d s)", tfguard_max_ttl_s)));
+		ttl_s = tfguard_max_ttl_s;
+	}
+	return ttl_s;
+}
 
 /* Record a new token's issuance; a token that is not in the trail must not exist. */
 static void
@@ -330,7 +348,7 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 	int			n;
 	char	   *detail;
 
-	check_caller_is_admin("issue unlock tokens");
+	tfguard_check_caller_is_admin("issue unlock tokens");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -352,7 +370,7 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 		GuardedOperation operation;
 		char	   *name = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
 
-		if (name == NULL || !parse_operation(name, &operation))
+		if (name == NULL || !tfguard_parse_operation(name, &operation))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown guarded operation \"%s\"", name ? name : "NULL"),
@@ -386,19 +404,7 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 		nobjects = n;
 	}
 
-	ttl_s = DatumGetFloat8(DirectFunctionCall2(interval_part,
-											   CStringGetTextDatum("epoch"),
-											   PG_GETARG_DATUM(3)));
-	if (ttl_s <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the ttl of an unlock token must be positive")));
-	if (ttl_s > tfguard_max_ttl_s)
-	{
-		ereport(NOTICE,
-				(errmsg("ttl capped at tfguard.max_ttl (%d s)", tfguard_max_ttl_s)));
-		ttl_s = tfguard_max_ttl_s;
-	}
+	ttl_s = tfguard_ttl_seconds(PG_GETARG_DATUM(3));
 
 	if (!PG_ARGISNULL(4))
 	{
@@ -460,7 +466,7 @@ tfguard_revoke_token(PG_FUNCTION_ARGS)
 	TokenEntry *token;
 	char		role_name[NAMEDATALEN];
 
-	check_caller_is_admin("revoke unlock tokens");
+	tfguard_check_caller_is_admin("revoke unlock tokens");
 	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
 	token = find_token_by_id(id);
 	if (token != NULL)
@@ -484,15 +490,15 @@ tfguard_token_list(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 
-	check_caller_is_admin("list unlock tokens");
+	tfguard_check_caller_is_admin("list unlock tokens");
 	InitMaterializedSRF(fcinfo, 0);
 
 	LWLockAcquire(token_table->lock, LW_SHARED);
 	for (int i = 0; i < MAX_TOKENS; i++)
 	{
 		TokenEntry *t = &token_table->tokens[i];
-		Datum		values[12];
-		bool		nulls[12] = {0};
+		Datum		values[13];
+		bool		nulls[13] = {0};
 
 		if (!t->in_use)
 			continue;
@@ -513,10 +519,80 @@ tfguard_token_list(PG_FUNCTION_ARGS)
 		values[10] = BoolGetDatum(t->revoked);
 		values[11] = CStringGetTextDatum(t->reason);
 		nulls[11] = t->reason[0] == '\0';
+		values[12] = Int64GetDatum(t->approves);
+		nulls[12] = t->approves == 0;
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	LWLockRelease(token_table->lock);
 	return (Datum) 0;
+}
+
+/* ---------- approvals ---------- */
+
+/*
+ * Unlock one operation on one object for one live session (pid and start
+ * time), as tfguard.approve() decided.  Returns the approval's id.
+ */
+char *
+tfguard_unlock_grant_approval(int64 request, Oid role, const char *role_name,
+							  Oid database, const char *database_name,
+							  GuardedOperation operation, const char *object,
+							  int pid, TimestampTz backend_start,
+							  double ttl_s, const char *reason)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	TokenEntry *slot = NULL;
+	char	   *id;
+
+	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < MAX_TOKENS && slot == NULL; i++)
+	{
+		TokenEntry *entry = &token_table->tokens[i];
+
+		if (!entry->in_use || entry->revoked || entry->expires_at <= now)
+			slot = entry;
+	}
+	if (slot == NULL)
+	{
+		LWLockRelease(token_table->lock);
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many live unlocks (%d)", MAX_TOKENS),
+				 errhint("Revoke tokens that are no longer needed.")));
+	}
+	memset(slot, 0, sizeof(TokenEntry));
+	slot->in_use = true;
+	random_hex(slot->id, TOKEN_ID_BYTES);
+	slot->approves = request;
+	slot->role = role;
+	strlcpy(slot->role_name, role_name, NAMEDATALEN);
+	slot->database = database;
+	strlcpy(slot->database_name, database_name, NAMEDATALEN);
+	slot->operations = 1 << operation;
+	slot->nobjects = 1;
+	strlcpy(slot->objects[0], object, OBJECT_NAME_LEN);
+	strlcpy(slot->issued_by, GetUserNameFromId(GetUserId(), false), NAMEDATALEN);
+	slot->issued_at = now;
+	slot->expires_at = TimestampTzPlusMilliseconds(now, (int64) (ttl_s * 1000));
+	slot->pinned_pid = pid;
+	slot->pinned_start = backend_start;
+	strlcpy(slot->reason, reason ? reason : "", sizeof(slot->reason));
+	id = pstrdup(slot->id);
+	LWLockRelease(token_table->lock);
+	return id;
+}
+
+/* Take back an unlock that could not be recorded. */
+void
+tfguard_unlock_forget(const char *id)
+{
+	TokenEntry *entry;
+
+	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
+	entry = find_token_by_id(id);
+	if (entry != NULL)
+		entry->in_use = false;
+	LWLockRelease(token_table->lock);
 }
 
 /* ---------- presenting: SET tfguard.token ---------- */
@@ -542,7 +618,7 @@ validate_and_pin(const char *secret, char *id, const char **reason)
 	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
 	for (int i = 0; i < MAX_TOKENS && found == NULL; i++)
 	{
-		if (token_table->tokens[i].in_use &&
+		if (token_table->tokens[i].in_use && token_table->tokens[i].approves == 0 &&
 			memcmp(token_table->tokens[i].hash, hash, sizeof(hash)) == 0)
 			found = &token_table->tokens[i];
 	}
@@ -655,40 +731,71 @@ tfguard_assign_token(const char *newval, void *extra)
 
 /* ---------- using ---------- */
 
+/* Does the entry name the attempt's operation and object? */
+static bool
+entry_names(const TokenEntry *entry, const GuardedAttempt *attempt)
+{
+	if ((entry->operations & (1 << attempt->operation)) == 0)
+		return false;
+	if (entry->nobjects < 0)
+		return true;
+	for (int i = 0; i < entry->nobjects; i++)
+	{
+		if (strcmp(entry->objects[i], attempt->object_name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /*
- * Does this session's token let the attempt through?  If the session has
- * a token that does not, *why_not says why, for the refusal's DETAIL.
+ * Does an unlock let the attempt through: this session's token, or an
+ * approval a human gave one of this session's refused attempts?  If the
+ * session has a token that does not, *why_not says why, for the refusal.
+ * *approval_of is the audit id of the approved request, or 0.
  */
 bool
 tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
-					  const char **why_not)
+					  int64 *approval_of, const char **why_not)
 {
 	TokenEntry *token;
 	bool		covers = false;
 
 	*token_id = NULL;
+	*approval_of = 0;
 	*why_not = NULL;
-	if (session_token == NULL || token_table == NULL)
+	if (token_table == NULL)
 		return false;
 
 	LWLockAcquire(token_table->lock, LW_SHARED);
-	token = find_token_by_id(session_token->id);
-	if (token == NULL || !pinned_to_this_session(token))
-		*why_not = "it is no longer valid";
-	else if ((*why_not = unusable_reason(token)) != NULL)
-		;
-	else if ((token->operations & (1 << attempt->operation)) == 0)
-		*why_not = psprintf("it does not cover %s", tfguard_operation_name(attempt->operation));
-	else
+	if (session_token != NULL)
 	{
-		covers = token->nobjects < 0;
-		for (int i = 0; !covers && i < token->nobjects; i++)
-			covers = strcmp(token->objects[i], attempt->object_name) == 0;
-		if (!covers)
+		token = find_token_by_id(session_token->id);
+		if (token == NULL || !pinned_to_this_session(token))
+			*why_not = "it is no longer valid";
+		else if ((*why_not = unusable_reason(token)) != NULL)
+			;
+		else if ((token->operations & (1 << attempt->operation)) == 0)
+			*why_not = psprintf("it does not cover %s", tfguard_operation_name(attempt->operation));
+		else if (!(covers = entry_names(token, attempt)))
 			*why_not = psprintf("it does not cover \"%s\"", attempt->object_name);
+		*token_id = pstrdup(session_token->id);
+	}
+	for (int i = 0; !covers && i < MAX_TOKENS; i++)
+	{
+		TokenEntry *approval = &token_table->tokens[i];
+
+		if (approval->in_use && approval->approves != 0 &&
+			pinned_to_this_session(approval) &&
+			unusable_reason(approval) == NULL &&
+			entry_names(approval, attempt))
+		{
+			covers = true;
+			*token_id = pstrdup(approval->id);
+			*approval_of = approval->approves;
+			*why_not = NULL;
+		}
 	}
 	LWLockRelease(token_table->lock);
-	*token_id = pstrdup(session_token->id);
 	return covers;
 }
 

@@ -1,0 +1,148 @@
+# Approvals: the agent is refused, a human approves the refused attempt by
+# its audit id, and the same session runs its statement again; nobody else
+# gains anything.  Also: tfguard.pending with the impact, NOTIFY on
+# tfguard_pending, deny, self-approval, ended sessions, expiry.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use TfguardTest;
+
+my $node = new_guarded_node('approvals');
+$node->safe_psql('postgres', q{
+	CREATE ROLE agent LOGIN;
+	CREATE ROLE human LOGIN IN ROLE tfguard_admin;
+	CREATE DATABASE app OWNER agent;
+});
+$node->safe_psql('app', q{
+	SET ROLE agent;
+	CREATE TABLE orders (id int PRIMARY KEY);
+	INSERT INTO orders SELECT generate_series(1, 1000);
+	CREATE TABLE customers (id int);
+	INSERT INTO customers VALUES (1);
+	CREATE VIEW recent_orders AS SELECT * FROM orders WHERE id > 900;
+	ANALYZE orders, customers;
+});
+
+sub agent_session
+{
+	return $node->background_psql('app', extra_params => [ '-U', 'agent' ],
+		on_error_stop => 0);
+}
+
+# run a statement in a background session; return its stderr
+sub try_in
+{
+	my ($session, $sql) = @_;
+	$session->{stderr} = '';
+	$session->query($sql);
+	return $session->{stderr};
+}
+
+sub as_human
+{
+	my ($sql) = @_;
+	my ($ret, $out, $err) = $node->psql('postgres', $sql,
+		extra_params => [ '-U', 'human' ]);
+	return ($ret, $out, $err);
+}
+
+# A human's tool listens for new requests.
+my $listener = $node->background_psql('postgres', extra_params => [ '-U', 'human' ]);
+$listener->query_safe('LISTEN tfguard_pending');
+
+# ---- refused, pending with its impact, approved, run again ----
+my $agent = agent_session();
+my $err = try_in($agent, 'DROP TABLE orders CASCADE');
+like($err, qr/tfguard refused drop_table of table "public.orders"/, 'the agent is refused');
+my ($request) = $err =~ /audit id (\d+)/;
+like($err, qr/HINT:  .*SELECT tfguard\.approve\($request\); in database "postgres"/,
+	'the hint tells the agent what to relay to its human');
+
+my $notified = $listener->query_safe('SELECT 1');
+like($listener->{stdout} . $notified, qr/tfguard_pending.*payload "$request"|$request/,
+	'a NOTIFY on tfguard_pending carries the audit id');
+
+my (undef, $pending) = as_human(
+	'SELECT audit_id, role, database_name, operation, object_name, impact FROM tfguard.pending');
+like($pending, qr/^$request\|agent\|app\|drop_table\|public\.orders\|about 1000 rows, \d+ kB; the statement was also removing: view recent_orders/m,
+	'pending shows the request with the rows, size and what a CASCADE takes');
+
+my ($ret, $out);
+($ret, $out, $err) = as_human("SELECT tfguard.approve($request, '10 minutes', 'planned cleanup')");
+is($ret, 0, 'the human approves it') or diag($err);
+(undef, $pending) = as_human('SELECT count(*) FROM tfguard.pending');
+is($pending, '0', 'the request leaves pending');
+
+# another session of the same role gains nothing
+my $other = agent_session();
+$err = try_in($other, 'DROP TABLE orders CASCADE');
+like($err, qr/tfguard refused drop_table/, 'another session of the same role is still refused');
+# the approved session: another object, another operation stay refused
+$err = try_in($agent, 'DROP TABLE customers');
+like($err, qr/tfguard refused drop_table of table "public.customers"/, 'another object stays refused');
+$err = try_in($agent, 'TRUNCATE orders');
+like($err, qr/tfguard refused truncate of table "public.orders"/, 'another operation stays refused');
+$err = try_in($agent, 'DROP TABLE orders CASCADE');
+unlike($err, qr/ERROR/, 'the approved session runs its statement again');
+is($node->safe_psql('app', "SELECT to_regclass('orders') IS NULL"), 't', 'the table is gone');
+is($node->safe_psql('postgres',
+	"SELECT string_agg(operation || ':' || decision || ':' || (refers_to = $request), ',' ORDER BY id)"
+	  . " FROM tfguard.audit_log WHERE refers_to = $request"),
+	'approve:allowed:true,drop_table:allowed:true',
+	'the approval and its use are in the trail, both referring to the request');
+$other->quit;
+
+# ---- deny, self-approval, unknown ids, an ended session, expiry ----
+$err = try_in($agent, 'DELETE FROM customers');
+my ($denied) = $err =~ /audit id (\d+)/;
+as_human("SELECT tfguard.deny($denied, 'not today')");
+(undef, $out) = as_human("SELECT count(*) FROM tfguard.pending WHERE audit_id = $denied");
+is($out, '0', 'a denied request leaves pending');
+($ret, $out, $err) = as_human("SELECT tfguard.approve($denied)");
+like($err, qr/was already approved or denied/, 'and cannot be approved afterwards');
+$err = try_in($agent, 'DELETE FROM customers');
+like($err, qr/tfguard refused delete_all/, 'deny unlocks nothing');
+
+($ret, $out, $err) = $node->psql('postgres', "SELECT tfguard.approve($denied)",
+	extra_params => [ '-U', 'agent' ]);
+like($err, qr/permission denied/, 'the agent cannot approve');
+$node->safe_psql('postgres', 'GRANT tfguard_admin TO agent');
+$err = try_in($agent, 'DELETE FROM customers');
+my ($own) = $err =~ /audit id (\d+)/;
+($ret, $out, $err) = $node->psql('postgres', "SELECT tfguard.approve($own)",
+	extra_params => [ '-U', 'agent' ]);
+like($err, qr/cannot decide on an attempt made by your own role/,
+	'even a tfguard_admin member cannot approve its own attempt');
+$node->safe_psql('postgres', 'REVOKE tfguard_admin FROM agent');
+($ret, $out, $err) = as_human('SELECT tfguard.approve(999999)');
+like($err, qr/audit id 999999 does not exist/, 'an unknown id is an error');
+
+# a short approval runs out
+$err = try_in($agent, 'DELETE FROM customers');
+my ($short) = $err =~ /audit id (\d+)/;
+as_human("SELECT tfguard.approve($short, '1 second')");
+sleep 2;
+$err = try_in($agent, 'DELETE FROM customers');
+like($err, qr/tfguard refused delete_all/, 'an expired approval unlocks nothing');
+
+# the session that was refused has ended
+$err = try_in($agent, 'TRUNCATE customers');
+my ($ended) = $err =~ /audit id (\d+)/;
+$agent->quit;
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'agent'") or die;
+(undef, $out) = as_human("SELECT count(*) FROM tfguard.pending WHERE audit_id = $ended");
+is($out, '0', 'an ended session\'s request is no longer pending');
+($ret, $out, $err) = as_human("SELECT tfguard.approve($ended)");
+like($err, qr/the session that made attempt $ended has ended/, 'approving it does nothing and says why');
+my $later = agent_session();
+$err = try_in($later, 'TRUNCATE customers');
+like($err, qr/tfguard refused truncate/, 'a new session of the agent gains nothing');
+is($node->safe_psql('app', 'SELECT count(*) FROM customers'), '1', 'data intact');
+$later->quit;
+$listener->quit;
+
+$node->stop;
+done_testing();
