@@ -7,6 +7,17 @@
 \set VERBOSITY terse
 SELECT current_user AS superuser \gset
 CREATE ROLE other_agent LOGIN;
+-- the agent's tables exist before any token names them
+\c - agent
+CREATE SCHEMA tok;
+CREATE TABLE tok.a (id int);
+CREATE TABLE tok.b (id int);
+CREATE TABLE tok.c (id int);
+INSERT INTO tok.a VALUES (1);
+INSERT INTO tok.b VALUES (1);
+INSERT INTO tok.c VALUES (1), (2);
+\c - :superuser
+\set VERBOSITY terse
 
 -- issuing: who, for whom, what
 SELECT tfguard.issue_token(current_user, ARRAY['drop_table']);
@@ -45,13 +56,6 @@ CREATE FUNCTION public.with_token() RETURNS int LANGUAGE sql
 
 \c - agent
 \set VERBOSITY terse
-CREATE SCHEMA tok;
-CREATE TABLE tok.a (id int);
-CREATE TABLE tok.b (id int);
-CREATE TABLE tok.c (id int);
-INSERT INTO tok.a VALUES (1);
-INSERT INTO tok.b VALUES (1);
-INSERT INTO tok.c VALUES (1), (2);
 -- not an issued token, a mistyped one, a tampered one
 SET tfguard.token = 'hunter2';
 SET tfguard.token = 'tfg1_0123456789abcdef0123456789abcdef01234567';

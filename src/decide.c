@@ -40,6 +40,16 @@ tfguard_operation_name(GuardedOperation operation)
 	return "unknown";			/* keep compiler quiet */
 }
 
+/*
+ * An object's name for a message: in double quotes, unless it carries its
+ * own (a name that needs quoting is shown as SQL would write it).
+ */
+static const char *
+quoted(const char *name)
+{
+	return strchr(name, '"') ? name : psprintf("\"%s\"", name);
+}
+
 /* What the operation would do, as a full sentence. */
 static char *
 consequence(const GuardedAttempt *attempt)
@@ -50,17 +60,17 @@ consequence(const GuardedAttempt *attempt)
 			return psprintf("Dropping database \"%s\" would permanently remove it and all its data.",
 							attempt->object_name);
 		case GUARDED_DROP_TABLE:
-			return psprintf("The statement would permanently remove %s \"%s\" and all its rows.",
-							attempt->object_kind, attempt->object_name);
+			return psprintf("The statement would permanently remove %s %s and all its rows.",
+							attempt->object_kind, quoted(attempt->object_name));
 		case GUARDED_TRUNCATE:
-			return psprintf("TRUNCATE would permanently remove every row of %s \"%s\".",
-							attempt->object_kind, attempt->object_name);
+			return psprintf("TRUNCATE would permanently remove every row of %s %s.",
+							attempt->object_kind, quoted(attempt->object_name));
 		case GUARDED_DELETE_ALL:
-			return psprintf("The DELETE has no WHERE condition on %s \"%s\" that survives constant folding, so it would remove every row.",
-							attempt->object_kind, attempt->object_name);
+			return psprintf("The DELETE has no WHERE condition on %s %s that survives constant folding, so it would remove every row.",
+							attempt->object_kind, quoted(attempt->object_name));
 		case GUARDED_RECONFIGURE:
-			return psprintf("The statement would change or remove %s \"%s\", which keeps tfguard's record of every attempt.",
-							attempt->object_kind, attempt->object_name);
+			return psprintf("The statement would change or remove %s %s, which keeps tfguard's record of every attempt.",
+							attempt->object_kind, quoted(attempt->object_name));
 	}
 	return pstrdup("");			/* keep compiler quiet */
 }
@@ -105,8 +115,8 @@ tfguard_decide(const GuardedAttempt *attempt)
 	if (!tfguard_audit_record(&event, &audit_id, &failure))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("tfguard refused %s of %s \"%s\"",
-						operation, attempt->object_kind, attempt->object_name),
+				 errmsg("tfguard refused %s of %s %s",
+						operation, attempt->object_kind, quoted(attempt->object_name)),
 				 errdetail("%s The attempt could not be recorded in the audit trail (%s), and tfguard runs no guarded operation it cannot record.",
 						   consequence(attempt), failure),
 				 errhint("tfguard refuses what it cannot record. A database administrator must bring the audit trail back: the tfguard audit writer must run, and the tfguard extension must be installed in database \"%s\".",
@@ -124,8 +134,8 @@ tfguard_decide(const GuardedAttempt *attempt)
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("tfguard would refuse %s of %s \"%s\"",
-						operation, attempt->object_kind, attempt->object_name),
+				 errmsg("tfguard would refuse %s of %s %s",
+						operation, attempt->object_kind, quoted(attempt->object_name)),
 				 errdetail("The operation was allowed because tfguard.mode is \"warn\"; it was recorded as audit id " INT64_FORMAT ".",
 						   audit_id)));
 		return;
@@ -133,8 +143,8 @@ tfguard_decide(const GuardedAttempt *attempt)
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("tfguard refused %s of %s \"%s\"",
-					operation, attempt->object_kind, attempt->object_name),
+			 errmsg("tfguard refused %s of %s %s",
+					operation, attempt->object_kind, quoted(attempt->object_name)),
 			 why_not ?
 			 errdetail("%s This session's unlock token %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".",
 					   consequence(attempt), token_id, why_not, audit_id) :

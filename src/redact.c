@@ -32,36 +32,59 @@ is_hex(char c)
 		(c >= 'A' && c <= 'F');
 }
 
+/* Where the hex run starting at p ends. */
+static const char *
+hex_run_end(const char *p)
+{
+	while (is_hex(*p))
+		p++;
+	return p;
+}
+
 /*
- * The text with the secret part of every token replaced.  Returns the
- * text itself when it holds no token, so that the common case copies
- * nothing.
+ * The text with the secret part of every token replaced: what follows the
+ * tfg1_ prefix, and any bare run of exactly 40 hex digits, which is how a
+ * secret looks when its prefix was spelled another way (E'\x74fg1_...',
+ * 'tfg1' || '_...').  Returns the text itself when it holds neither, so
+ * that the common case copies nothing.
  */
 const char *
 tfguard_redact_tokens(const char *text)
 {
 	StringInfoData out;
 	const char *p;
-	const char *hit;
+	const char *copied;
+	size_t		prefix_len = strlen(TFGUARD_TOKEN_PREFIX);
 
-	if (text == NULL || strstr(text, TFGUARD_TOKEN_PREFIX) == NULL)
-		return text;
+	if (text == NULL)
+		return NULL;
 
-	initStringInfo(&out);
-	p = text;
-	while ((hit = strstr(p, TFGUARD_TOKEN_PREFIX)) != NULL)
+	copied = p = text;
+	out.data = NULL;
+	while (*p)
 	{
-		const char *secret = hit + strlen(TFGUARD_TOKEN_PREFIX);
-		const char *end = secret;
+		const char *secret = NULL;
+		const char *end;
 
-		while (is_hex(*end))
-			end++;
-		appendBinaryStringInfo(&out, p, secret - p);
-		if (end > secret)
-			appendStringInfoString(&out, REDACTED);
-		p = end;
+		if (strncmp(p, TFGUARD_TOKEN_PREFIX, prefix_len) == 0)
+			secret = p + prefix_len;
+		else if (is_hex(*p) && (p == text || !is_hex(p[-1])) &&
+				 hex_run_end(p) - p == 40)
+			secret = p;
+		if (secret == NULL || (end = hex_run_end(secret)) == secret)
+		{
+			p++;
+			continue;
+		}
+		if (out.data == NULL)
+			initStringInfo(&out);
+		appendBinaryStringInfo(&out, copied, secret - copied);
+		appendStringInfoString(&out, REDACTED);
+		copied = p = end;
 	}
-	appendStringInfoString(&out, p);
+	if (out.data == NULL)
+		return text;
+	appendStringInfoString(&out, copied);
 	return out.data;
 }
 
@@ -91,7 +114,7 @@ tfguard_emit_log(ErrorData *edata)
 	redact_field(&edata->context);
 	redact_field(&edata->internalquery);
 	if (debug_query_string != NULL &&
-		strstr(debug_query_string, TFGUARD_TOKEN_PREFIX) != NULL)
+		tfguard_redact_tokens(debug_query_string) != debug_query_string)
 		edata->hide_stmt = true;
 	MemoryContextSwitchTo(oldcontext);
 

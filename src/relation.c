@@ -17,6 +17,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_class.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
@@ -145,7 +146,8 @@ tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 
 	attempt->operation = operation;
 	attempt->object_kind = relkind_description(relkind);
-	attempt->object_name = psprintf("%s.%s", nspname, relname);
+	/* quoted where needed: "a.b".c and a."b.c" must not read alike */
+	attempt->object_name = quote_qualified_identifier(nspname, relname);
 	attempt->object_id = relid;
 	return true;
 }

@@ -103,6 +103,22 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 }
 
+/* RESET tfguard.token, RESET ALL, DISCARD ALL: the session's unlock ends. */
+static bool
+statement_resets_token(Node *parsetree)
+{
+	if (IsA(parsetree, VariableSetStmt))
+	{
+		VariableSetStmt *stmt = (VariableSetStmt *) parsetree;
+
+		return stmt->kind == VAR_RESET_ALL ||
+			(stmt->kind == VAR_RESET && strcmp(stmt->name, "tfguard.token") == 0) ||
+			(stmt->kind == VAR_SET_DEFAULT && strcmp(stmt->name, "tfguard.token") == 0);
+	}
+	return IsA(parsetree, DiscardStmt) &&
+		((DiscardStmt *) parsetree)->target == DISCARD_ALL;
+}
+
 /*
  * ProcessUtility hook: PostgreSQL calls it for every utility statement, at
  * every nesting level, before executing it.  tfguard refuses here the few
@@ -115,6 +131,7 @@ static void
 tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 {
 	bool		sets_token = IsA(pstmt->utilityStmt, VariableSetStmt);
+	bool		resets_token = statement_resets_token(pstmt->utilityStmt);
 
 	if (context == PROCESS_UTILITY_TOPLEVEL)
 		tfguard_forget_dropped_so_far();
@@ -127,6 +144,9 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 		prev_ProcessUtility(PROCESS_UTILITY_ARGS);
 	else
 		standard_ProcessUtility(PROCESS_UTILITY_ARGS);
+
+	if (resets_token)
+		tfguard_unlock_end_session_token();
 
 	/* pg_stat_activity keeps the last statement: not with a secret in it */
 	if (sets_token && queryString != NULL &&

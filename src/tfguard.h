@@ -114,6 +114,7 @@ extern int	tfguard_max_ttl_s;
 extern void tfguard_unlock_init(void);
 extern bool tfguard_check_token(char **newval, void **extra, GucSource source);
 extern void tfguard_assign_token(const char *newval, void *extra);
+extern void tfguard_unlock_end_session_token(void);
 extern void tfguard_unlock_check_set(VariableSetStmt *stmt);
 extern bool tfguard_unlock_covers(const GuardedAttempt *attempt,
 								  const char **token_id, int64 *approval_of,

@@ -22,7 +22,11 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_authid.h"
 #include "commands/dbcommands.h"
 #include "funcapi.h"
@@ -35,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 
 #include "tfguard.h"
@@ -69,6 +74,8 @@ typedef struct TokenEntry
 	int			pinned_pid;		/* 0 until first presented */
 	TimestampTz pinned_start;	/* that backend's start time */
 	char		reason[256];
+	TransactionId issued_xid;	/* next xid when issued: a catalog row with
+								 * a newer xmin changed after issuing */
 	int64		approves;		/* an approval: the refused attempt's audit
 								 * id; it has no secret and is pinned from
 								 * the start.  0 for a token. */
@@ -446,6 +453,7 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 		strlcpy(slot->objects[i], objects[i], OBJECT_NAME_LEN);
 	strlcpy(slot->issued_by, GetUserNameFromId(GetUserId(), false), NAMEDATALEN);
 	slot->issued_at = now;
+	slot->issued_xid = ReadNextTransactionId();
 	slot->expires_at = TimestampTzPlusMilliseconds(now, (int64) (ttl_s * 1000));
 	strlcpy(slot->reason, reason, sizeof(slot->reason));
 	detail = psprintf("operations=%s objects=%s database=%s expires_at=%s reason=%s",
@@ -573,6 +581,7 @@ tfguard_unlock_grant_approval(int64 request, Oid role, const char *role_name,
 	strlcpy(slot->objects[0], object, OBJECT_NAME_LEN);
 	strlcpy(slot->issued_by, GetUserNameFromId(GetUserId(), false), NAMEDATALEN);
 	slot->issued_at = now;
+	slot->issued_xid = ReadNextTransactionId();
 	slot->expires_at = TimestampTzPlusMilliseconds(now, (int64) (ttl_s * 1000));
 	slot->pinned_pid = pid;
 	slot->pinned_start = backend_start;
@@ -626,7 +635,13 @@ validate_and_pin(const char *secret, char *id, const char **reason)
 		*reason = "no such token was issued (it may be mistyped, tampered with, or from before a server restart)";
 	else
 		*reason = unusable_reason(found);
-	if (found != NULL && *reason == NULL)
+
+	/*
+	 * The first session to present a token owns it, even when it cannot
+	 * use it here (wrong database, say): a secret seen by anyone else
+	 * (pg_stat_activity, a plan dump) is then worth nothing to them.
+	 */
+	if (found != NULL && found->pinned_pid == 0)
 	{
 		found->pinned_pid = MyProcPid;
 		found->pinned_start = MyStartTimestamp;
@@ -675,6 +690,13 @@ tfguard_unlock_check_set(VariableSetStmt *stmt)
 }
 
 /*
+ * Tokens this session ended with RESET, RESET ALL or DISCARD ALL.  A token
+ * presented in the connection's options is the setting's reset value, so
+ * the GUC machinery would otherwise bring it back.
+ */
+static List *ended_tokens = NIL;
+
+/*
  * Check hook of tfguard.token.  Accepts a secret only from SET (and
  * set_config) or the connection's options, never from a configuration
  * file or ALTER ROLE/DATABASE ... SET; pins the token; and replaces the
@@ -691,6 +713,20 @@ tfguard_check_token(char **newval, void **extra, GucSource source)
 
 	if (*newval == NULL || (*newval)[0] == '\0')
 		return true;
+
+	/*
+	 * A parallel worker restores the leader's masked value; it runs no
+	 * guarded operation, and the leader already presented the token.
+	 */
+	if (InitializingParallelWorker || IsParallelWorker())
+	{
+		token = tfguard_guc_malloc(sizeof(SessionToken));
+		if (token == NULL)
+			return false;
+		token->id[0] = '\0';
+		*extra = token;
+		return true;
+	}
 	if (source != PGC_S_SESSION && source != PGC_S_CLIENT)
 	{
 		GUC_check_errmsg("tfguard.token can only be set by the session that uses it");
@@ -702,7 +738,17 @@ tfguard_check_token(char **newval, void **extra, GucSource source)
 		GUC_check_errmsg("tfguard is not loaded via shared_preload_libraries");
 		return false;
 	}
-	if (!validate_and_pin(*newval, id, &reason))
+	if (validate_and_pin(*newval, id, &reason))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ended_tokens)
+		{
+			if (strcmp(id, (char *) lfirst(lc)) == 0)
+				reason = "this session ended it with RESET";
+		}
+	}
+	if (reason != NULL)
 	{
 		audit_presentation(id, reason);
 		GUC_check_errmsg("tfguard unlock token rejected");
@@ -726,10 +772,72 @@ tfguard_check_token(char **newval, void **extra, GucSource source)
 void
 tfguard_assign_token(const char *newval, void *extra)
 {
-	session_token = (SessionToken *) extra;
+	SessionToken *token = (SessionToken *) extra;
+	ListCell   *lc;
+
+	foreach(lc, ended_tokens)
+	{
+		if (token != NULL && strcmp(token->id, (char *) lfirst(lc)) == 0)
+			token = NULL;
+	}
+	session_token = token;
+}
+
+/* Called after RESET tfguard.token, RESET ALL and DISCARD ALL. */
+void
+tfguard_unlock_end_session_token(void)
+{
+	MemoryContext oldcontext;
+
+	if (session_token == NULL || session_token->id[0] == '\0')
+		return;
+	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
+	ended_tokens = lappend(ended_tokens, pstrdup(session_token->id));
+	MemoryContextSwitchTo(oldcontext);
+	session_token = NULL;
 }
 
 /* ---------- using ---------- */
+
+/*
+ * Was the attempt's object renamed, moved or otherwise altered since the
+ * unlock was issued?  Unlocks name objects, and a name can be given to
+ * another table: "ALTER TABLE orders RENAME TO t1" must not let a token
+ * for t1 drop the orders.  Any catalog row (the relation's, its schema's,
+ * the database's) written by a transaction that started after the unlock
+ * was issued makes the unlock refuse: the human issues a new one.
+ */
+static bool
+object_changed_since(const GuardedAttempt *attempt, TransactionId issued_xid)
+{
+	HeapTuple	tuple;
+	bool		changed = false;
+	Oid			nspid = InvalidOid;
+
+	if (!OidIsValid(attempt->object_id))
+		return false;
+	if (attempt->operation == GUARDED_DROP_DATABASE)
+		tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(attempt->object_id));
+	else
+		tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(attempt->object_id));
+	if (!HeapTupleIsValid(tuple))
+		return true;
+	changed = TransactionIdFollowsOrEquals(HeapTupleHeaderGetXmin(tuple->t_data),
+										   issued_xid);
+	if (attempt->operation != GUARDED_DROP_DATABASE)
+		nspid = ((Form_pg_class) GETSTRUCT(tuple))->relnamespace;
+	ReleaseSysCache(tuple);
+	if (!changed && OidIsValid(nspid))
+	{
+		tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
+		if (!HeapTupleIsValid(tuple))
+			return true;
+		changed = TransactionIdFollowsOrEquals(HeapTupleHeaderGetXmin(tuple->t_data),
+											   issued_xid);
+		ReleaseSysCache(tuple);
+	}
+	return changed;
+}
 
 /* Does the entry name the attempt's operation and object? */
 static bool
@@ -778,6 +886,13 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 			*why_not = psprintf("it does not cover %s", tfguard_operation_name(attempt->operation));
 		else if (!(covers = entry_names(token, attempt)))
 			*why_not = psprintf("it does not cover \"%s\"", attempt->object_name);
+		else if (token->nobjects >= 0 &&
+				 object_changed_since(attempt, token->issued_xid))
+		{
+			covers = false;
+			*why_not = psprintf("\"%s\" was renamed, moved or altered after the token was issued",
+								attempt->object_name);
+		}
 		*token_id = pstrdup(session_token->id);
 	}
 	for (int i = 0; !covers && i < MAX_TOKENS; i++)
@@ -787,7 +902,8 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 		if (approval->in_use && approval->approves != 0 &&
 			pinned_to_this_session(approval) &&
 			unusable_reason(approval) == NULL &&
-			entry_names(approval, attempt))
+			entry_names(approval, attempt) &&
+			!object_changed_since(attempt, approval->issued_xid))
 		{
 			covers = true;
 			*token_id = pstrdup(approval->id);
@@ -820,9 +936,19 @@ check_tokens_at_commit(XactEvent event, void *arg)
 
 	switch (event)
 	{
+		case XACT_EVENT_PRE_PREPARE:
+			/* COMMIT PREPARED could come after expiry, revocation, restart */
+			if (tokens_used_in_transaction != NIL)
+			{
+				tokens_used_in_transaction = NIL;
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("cannot prepare a transaction that used a tfguard unlock"),
+						 errdetail("Its commit could come after the unlock has ended.")));
+			}
+			break;
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:
-		case XACT_EVENT_PRE_PREPARE:
 			foreach(lc, tokens_used_in_transaction)
 			{
 				const char *id = lfirst(lc);

@@ -10,7 +10,8 @@ use Test::More;
 use TfguardTest;
 
 my $node = new_guarded_node('tokens', "log_statement = 'all'",
-	'log_min_error_statement = error', 'log_min_duration_statement = 0');
+	'log_min_error_statement = error', 'log_min_duration_statement = 0',
+	'max_prepared_transactions = 2');
 $node->safe_psql('postgres', q{
 	CREATE ROLE agent LOGIN CREATEDB;
 	CREATE DATABASE victim OWNER agent;
@@ -21,6 +22,8 @@ $node->safe_psql('app', q{
 	CREATE TABLE t1 (id int); INSERT INTO t1 VALUES (1);
 	CREATE TABLE t2 (id int); INSERT INTO t2 VALUES (1);
 	CREATE TABLE t3 (id int); INSERT INTO t3 VALUES (1);
+	CREATE TABLE orders (id int); INSERT INTO orders VALUES (1);
+	CREATE TABLE big (id int); INSERT INTO big SELECT generate_series(1, 1000);
 });
 my @secrets;
 
@@ -104,6 +107,46 @@ is($node->safe_psql('postgres',
 	"SELECT decision || ' ' || (token_id IS NOT NULL) FROM tfguard.audit_log WHERE operation = 'drop_database' AND object_name = 'victim'"),
 	'allowed true', 'and is recorded as allowed with the token id');
 
+# ---- a token names an object; another table given that name is not it ----
+my $named = issue(q{'agent', ARRAY['drop_table'], ARRAY['public.t3']});
+($ret, $err) = as_agent("SET tfguard.token = '$named';"
+	  . ' BEGIN; ALTER TABLE t3 RENAME TO t3_keep; ALTER TABLE orders RENAME TO t3;'
+	  . ' DROP TABLE t3; COMMIT;');
+like($err, qr/was renamed, moved or altered after the token was issued/,
+	'rename another table to the token\'s name: refused');
+is($node->safe_psql('app', 'SELECT count(*) FROM orders'), '1', 'rename trick: orders intact');
+my $schema_trick = issue(q{'agent', ARRAY['drop_table'], ARRAY['public.t3']});
+$node->safe_psql('app', 'CREATE SCHEMA other AUTHORIZATION agent');
+($ret, $err) = as_agent("SET tfguard.token = '$schema_trick';"
+	  . ' ALTER TABLE orders SET SCHEMA other; DROP TABLE other.orders;');
+like($err, qr/tfguard refused drop_table of table "other.orders"/, 'moving a table elsewhere does not help');
+
+# ---- RESET ends a token from the connection's options too ----
+my $reset = issue(q{'agent', ARRAY['truncate'], ARRAY['public.t3']});
+for my $ending ('RESET tfguard.token', 'RESET ALL', 'DISCARD ALL')
+{
+	my $tok = issue(q{'agent', ARRAY['truncate'], ARRAY['public.big']});
+	($ret, $out, $err) = $node->psql('app', "$ending; TRUNCATE big;",
+		extra_params => [ '-U', 'agent' ],
+		connstr => "dbname=app options='-c tfguard.token=$tok'");
+	like($err, qr/tfguard refused truncate of table "public.big"/, "$ending ends a token presented at connection");
+}
+
+# ---- parallel queries work in a session holding a token ----
+my $parallel = issue(q{'agent', ARRAY['delete_all'], ARRAY['public.nothing']});
+($ret, $out, $err) = $node->psql('app',
+	"SET tfguard.token = '$parallel'; SET force_parallel_mode = on; SELECT count(*) FROM big;",
+	extra_params => [ '-U', 'agent' ]);
+is($ret, 0, 'a parallel query runs in a session holding a token') or diag($err);
+
+# ---- a prepared transaction cannot carry an unlock past its end ----
+my $twophase = issue(q{'agent', ARRAY['delete_all'], ARRAY['public.big']});
+($ret, $out, $err) = $node->psql('app',
+	"SET tfguard.token = '$twophase'; BEGIN; DELETE FROM big; PREPARE TRANSACTION 'later';",
+	extra_params => [ '-U', 'agent' ]);
+like($err, qr/cannot prepare a transaction that used a tfguard unlock/, 'PREPARE TRANSACTION refused');
+is($node->safe_psql('app', 'SELECT count(*) FROM big'), '1000', '2PC: rows intact');
+
 # ---- the secret never reaches the server log ----
 my $logged = issue(q{'agent', ARRAY['truncate']});
 as_agent("SET tfguard.token = '$logged'; SELECT 1/0;");
@@ -111,12 +154,18 @@ my $bad = 'tfg1_' . ('ab' x 20);
 push @secrets, $bad;
 as_agent("SELECT set_config('tfguard.token', '$bad', false)");
 as_agent("SET tfguard.token = '$bad'");
+# the same secret spelled without its prefix
+my $spelled = issue(q{'agent', ARRAY['truncate']});
+(my $hex = $spelled) =~ s/^tfg1_//;
+as_agent("SET tfguard.token = E'\\x74fg1_$hex'");
+as_agent("DO \$\$ BEGIN PERFORM set_config('tfguard.token', 'tfg1' || '_$hex', false); PERFORM 1/0; END \$\$");
 my $log = slurp_file($node->logfile);
 like($log, qr/statement: SET tfguard.token = 'tfg1_\[redacted\]'/,
 	'log_statement = all: the statement is logged with the secret redacted');
 my $leaks = grep { index($log, $_) >= 0 } @secrets;
 is($leaks, 0, 'no secret, issued or forged, appears anywhere in the server log');
-unlike($log, qr/tfg1_[0-9a-f]{8}/, 'nothing that looks like a secret does');
+unlike($log, qr/tfg1_[0-9a-f]{8}|(?<![0-9a-f])[0-9a-f]{40}(?![0-9a-f])/,
+	'nothing that looks like a secret does, whatever its spelling');
 is($node->safe_psql('postgres',
 	"SELECT count(*) FROM tfguard.audit_log WHERE statement ~ 'tfg1_[0-9a-f]' OR detail ~ 'tfg1_[0-9a-f]'"),
 	'0', 'nor does the audit trail');
