@@ -74,7 +74,6 @@ attach_shared_memory(void)
 	if (!found)
 	{
 		memset(tfguard_audit_queue, 0, sizeof(AuditQueue));
-		tfguard_audit_queue->writer_gone_since = GetCurrentTimestamp();
 		tfguard_audit_queue->lock = &(GetNamedLWLockTranche("tfguard"))->lock;
 		ConditionVariableInit(&tfguard_audit_queue->slot_freed);
 		ConditionVariableInit(&tfguard_audit_queue->batch_done);
@@ -165,23 +164,21 @@ fill_record(AuditRecord *record, const AuditEvent *event)
 /* ---------- the queue, backend side ---------- */
 
 /*
- * How long a backend keeps waiting while no writer runs at all.  The
- * postmaster restarts a writer that exited within a second; past this
- * grace, the writer is down (home database missing, repeated failures)
- * and waiting the whole tfguard.audit_timeout would only slow the refusal.
+ * The postmaster starts a new writer a second after one exits.  A backend
+ * that has seen this many writers start while none got to run (the home
+ * database is missing, or the writer keeps failing) stops waiting: waiting
+ * the whole tfguard.audit_timeout would only slow the refusal.
  */
-#define WRITER_RESTART_GRACE_MS 2000
+#define WRITER_FAILED_STARTS 3
 
-/* Call with the lock held. */
+/* Call with the lock held; starts_seen is writer_starts when we began. */
 static bool
-writer_is_down(void)
+writer_is_down(uint32 starts_seen)
 {
 	AuditQueue *queue = tfguard_audit_queue;
 
 	return queue->writer_pid == 0 &&
-		TimestampDifferenceExceeds(queue->writer_gone_since,
-								   GetCurrentTimestamp(),
-								   WRITER_RESTART_GRACE_MS);
+		queue->writer_starts - starts_seen >= WRITER_FAILED_STARTS;
 }
 
 static long
@@ -198,7 +195,8 @@ milliseconds_left(TimestampTz deadline)
  * *writer_down if the reason is that no writer runs).
  */
 static int
-claim_slot(const AuditRecord *record, TimestampTz deadline, bool *writer_down)
+claim_slot(const AuditRecord *record, TimestampTz deadline, uint32 starts_seen,
+		   bool *writer_down)
 {
 	AuditQueue *queue = tfguard_audit_queue;
 	int			claimed = -1;
@@ -207,7 +205,7 @@ claim_slot(const AuditRecord *record, TimestampTz deadline, bool *writer_down)
 	for (;;)
 	{
 		LWLockAcquire(queue->lock, LW_EXCLUSIVE);
-		*writer_down = writer_is_down();
+		*writer_down = writer_is_down(starts_seen);
 		for (int i = 0; !*writer_down && i < AUDIT_QUEUE_SLOTS; i++)
 		{
 			AuditSlot  *slot = &queue->slots[i];
@@ -284,7 +282,8 @@ abandon_slot_on_error(int code, Datum arg)
  * termination (FATAL) while waiting abandons the slot to the writer.
  */
 static bool
-await_slot(int index, TimestampTz deadline, int64 *audit_id, char *failure)
+await_slot(int index, TimestampTz deadline, uint32 starts_seen,
+		   int64 *audit_id, char *failure)
 {
 	AuditQueue *queue = tfguard_audit_queue;
 	AuditSlot  *slot = &queue->slots[index];
@@ -298,7 +297,7 @@ await_slot(int index, TimestampTz deadline, int64 *audit_id, char *failure)
 			bool		writer_down;
 
 			LWLockAcquire(queue->lock, LW_EXCLUSIVE);
-			writer_down = writer_is_down();
+			writer_down = writer_is_down(starts_seen);
 			if (slot->state == AUDIT_SLOT_DONE ||
 				slot->state == AUDIT_SLOT_FAILED)
 			{
@@ -366,6 +365,7 @@ tfguard_audit_record(const AuditEvent *event, int64 *audit_id, char **failure)
 	TimestampTz deadline;
 	int			slot;
 	bool		writer_down;
+	uint32		starts_seen;
 	char		reason[AUDIT_TEXT_MAX];
 
 	*audit_id = 0;
@@ -392,7 +392,10 @@ tfguard_audit_record(const AuditEvent *event, int64 *audit_id, char **failure)
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   tfguard_audit_timeout_ms);
 
-	slot = claim_slot(&record, deadline, &writer_down);
+	LWLockAcquire(tfguard_audit_queue->lock, LW_SHARED);
+	starts_seen = tfguard_audit_queue->writer_starts;
+	LWLockRelease(tfguard_audit_queue->lock);
+	slot = claim_slot(&record, deadline, starts_seen, &writer_down);
 	if (slot < 0)
 	{
 		*failure = writer_down ?
@@ -402,7 +405,7 @@ tfguard_audit_record(const AuditEvent *event, int64 *audit_id, char **failure)
 		return false;
 	}
 	wake_writer();
-	if (await_slot(slot, deadline, audit_id, reason))
+	if (await_slot(slot, deadline, starts_seen, audit_id, reason))
 		return true;
 	*failure = pstrdup(reason);
 	return false;

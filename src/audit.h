@@ -70,7 +70,7 @@ typedef struct AuditQueue
 {
 	LWLock	   *lock;			/* protects everything below */
 	pid_t		writer_pid;		/* 0 while no writer runs */
-	TimestampTz writer_gone_since;	/* when writer_pid became 0 */
+	uint32		writer_starts;	/* writers started, connected or not */
 	Latch	   *writer_latch;
 	uint64		next_request_no;
 	ConditionVariable slot_freed;	/* a slot became FREE */

@@ -80,7 +80,6 @@ forget_writer(int code, Datum arg)
 {
 	LWLockAcquire(tfguard_audit_queue->lock, LW_EXCLUSIVE);
 	tfguard_audit_queue->writer_pid = 0;
-	tfguard_audit_queue->writer_gone_since = GetCurrentTimestamp();
 	tfguard_audit_queue->writer_latch = NULL;
 	LWLockRelease(tfguard_audit_queue->lock);
 }
@@ -443,6 +442,11 @@ tfguard_audit_writer_main(Datum main_arg)
 	 */
 	if (IsBinaryUpgrade)
 		proc_exit(0);
+
+	/* counted before connecting: a writer that cannot connect still counts */
+	LWLockAcquire(tfguard_audit_queue->lock, LW_EXCLUSIVE);
+	tfguard_audit_queue->writer_starts++;
+	LWLockRelease(tfguard_audit_queue->lock);
 
 	tfguard_is_audit_writer = true;
 	BackgroundWorkerInitializeConnection(tfguard_database, NULL, 0);
