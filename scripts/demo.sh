@@ -51,6 +51,8 @@ CREATE TABLE orders (id int PRIMARY KEY, customer int REFERENCES customers,
 INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 2000) g;
 INSERT INTO orders SELECT g, 1 + g % 2000, date '2024-01-01' + g / 100, g % 500
   FROM generate_series(1, 90000) g;
+CREATE TABLE orders_2019_archive AS SELECT * FROM orders WHERE id <= 5000;
+ANALYZE;
 SQL
 psql_as agent shop -c "SELECT (SELECT count(*) FROM customers) AS customers,
   (SELECT count(*) FROM orders) AS orders,
@@ -83,9 +85,33 @@ echo "   Ordinary work goes on: a qualified DELETE is not an irreversible operat
 psql_as agent shop -e -c "DELETE FROM orders WHERE id = 42 RETURNING id, total"
 
 echo
+echo "== A human approves the one drop that was planned; the agent's session retries"
+# the agent keeps one session open, fed through a FIFO, as an agent would
+fifo="$demo_dir/agent.fifo"
+run_unprivileged mkfifo "$fifo"
+run_unprivileged bash -c "psql -X -q -h '$demo_dir' -p $port -U agent -d shop -e \
+	-v VERBOSITY=terse <'$fifo' >'$demo_dir/agent.out' 2>&1" &
+agent_pid=$!
+exec 3>"$fifo"
+echo "DROP TABLE orders_2019_archive;" >&3
+sleep 1
+cat "$demo_dir/agent.out"
+echo
+psql_as postgres postgres -c "SELECT audit_id, role, operation, object_name, impact FROM tfguard.pending"
+request=$(psql_as postgres postgres -At -c \
+	"SELECT audit_id FROM tfguard.pending WHERE object_name = 'public.orders_2019_archive'")
+psql_as postgres postgres -e -c "SELECT tfguard.approve($request, '5 minutes', 'planned: archive exported') IS NOT NULL AS approved"
+seen=$(wc -l <"$demo_dir/agent.out")
+echo "DROP TABLE orders_2019_archive;" >&3
+echo "DROP TABLE orders;" >&3
+exec 3>&-
+wait "$agent_pid" || true
+tail -n +"$((seen + 1))" "$demo_dir/agent.out"
+
+echo
 echo "== Every attempt is in the audit trail, committed although each refused transaction rolled back"
 psql_as postgres postgres -c "SELECT id, database_name AS db, session_role AS role, operation,
-  object_name, decision, left(statement, 40) AS statement FROM tfguard.audit_log ORDER BY id"
+  object_name, decision, refers_to, left(statement, 40) AS statement FROM tfguard.audit_log ORDER BY id"
 
 cat <<MSG
 
