@@ -48,7 +48,9 @@ typedef struct Request
 	"SELECT session_role, database_name, operation, object_name, backend_pid," \
 	" backend_start, decision," \
 	" EXISTS (SELECT 1 FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
-	"         AND d.operation IN ('approve', 'deny'))" \
+	"         AND d.operation = 'approve')," \
+	" EXISTS (SELECT 1 FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
+	"         AND d.operation = 'deny')" \
 	" FROM tfguard.audit_log a WHERE a.id = $1"
 
 /*
@@ -56,7 +58,7 @@ typedef struct Request
  * awaits a decision.
  */
 static Request *
-read_request(int64 id)
+read_request(int64 id, bool for_deny)
 {
 	Oid			argtypes[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(id)};
@@ -70,7 +72,8 @@ read_request(int64 id)
 
 	request->id = id;
 	SPI_connect();
-	if (SPI_execute_with_args(READ_REQUEST, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+	/* not read-only: see decisions committed since this statement began */
+	if (SPI_execute_with_args(READ_REQUEST, 1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read tfguard.audit_log");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -97,10 +100,14 @@ read_request(int64 id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("audit id " INT64_FORMAT " is not a refused attempt at a guarded operation", id)));
-	if (DatumGetBool(SPI_getbinval(row, desc, 8, &isnull)))
+	/* a request can be denied after it was approved: that ends the approval */
+	if (DatumGetBool(SPI_getbinval(row, desc, 9, &isnull)) ||
+		(!for_deny && DatumGetBool(SPI_getbinval(row, desc, 8, &isnull))))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("audit id " INT64_FORMAT " was already approved or denied", id)));
+				 errmsg("audit id " INT64_FORMAT " was already %s", id,
+						DatumGetBool(SPI_getbinval(row, desc, 9, &isnull)) ?
+						"denied" : "approved")));
 
 	SPI_finish();
 	return request;
@@ -168,7 +175,7 @@ tfguard_approve(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("audit_id and ttl must not be null")));
 	ttl_s = tfguard_ttl_seconds(PG_GETARG_DATUM(1));
-	request = read_request(id);
+	request = read_request(id, false);
 	check_not_own_attempt(request);
 	if (!session_alive(request->backend_pid, request->backend_start))
 		ereport(ERROR,
@@ -186,19 +193,6 @@ tfguard_approve(PG_FUNCTION_ARGS)
 												request->backend_pid,
 												request->backend_start,
 												ttl_s, reason);
-	PG_TRY();
-	{
-		record_decision("approve", "allowed", request, approval_id,
-						psprintf("approved for %.0f s%s%s", ttl_s,
-								 reason ? "; reason=" : "", reason ? reason : ""));
-	}
-	PG_CATCH();
-	{
-		/* an approval that is not in the trail must not exist */
-		tfguard_unlock_forget(approval_id);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
 	PG_RETURN_TEXT_P(cstring_to_text(approval_id));
 }
 
@@ -214,8 +208,9 @@ tfguard_deny(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("audit_id must not be null")));
-	request = read_request(PG_GETARG_INT64(0));
+	request = read_request(PG_GETARG_INT64(0), true);
 	check_not_own_attempt(request);
+	tfguard_unlock_revoke_approvals_of(request->id);
 	record_decision("deny", "blocked", request, NULL,
 					reason ? psprintf("reason=%s", reason) : NULL);
 	PG_RETURN_VOID();

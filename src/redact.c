@@ -42,48 +42,61 @@ hex_run_end(const char *p)
 }
 
 /*
- * The text with the secret part of every token replaced: what follows the
- * tfg1_ prefix, and any bare run of exactly 40 hex digits, which is how a
- * secret looks when its prefix was spelled another way (E'\x74fg1_...',
- * 'tfg1' || '_...').  Returns the text itself when it holds neither, so
- * that the common case copies nothing.
+ * Find the next secret at or after p in text: what follows the tfg1_
+ * prefix, or a bare run of exactly 40 hex digits, which is how a secret
+ * looks when its prefix was spelled another way (E'\x74fg1_...',
+ * 'tfg1' || '_...').  Returns its start, or NULL; *end is set past it.
  */
-const char *
-tfguard_redact_tokens(const char *text)
+static const char *
+next_secret(const char *text, const char *p, const char **end)
 {
-	StringInfoData out;
-	const char *p;
-	const char *copied;
 	size_t		prefix_len = strlen(TFGUARD_TOKEN_PREFIX);
 
-	if (text == NULL)
-		return NULL;
-
-	copied = p = text;
-	out.data = NULL;
-	while (*p)
+	for (; *p; p++)
 	{
 		const char *secret = NULL;
-		const char *end;
 
 		if (strncmp(p, TFGUARD_TOKEN_PREFIX, prefix_len) == 0)
 			secret = p + prefix_len;
 		else if (is_hex(*p) && (p == text || !is_hex(p[-1])) &&
 				 hex_run_end(p) - p == 40)
 			secret = p;
-		if (secret == NULL || (end = hex_run_end(secret)) == secret)
-		{
-			p++;
-			continue;
-		}
-		if (out.data == NULL)
-			initStringInfo(&out);
+		if (secret != NULL && (*end = hex_run_end(secret)) > secret)
+			return secret;
+	}
+	return NULL;
+}
+
+/* Does the text hold a secret?  Allocates nothing. */
+static bool
+contains_secret(const char *text)
+{
+	const char *end;
+
+	return text != NULL && next_secret(text, text, &end) != NULL;
+}
+
+/*
+ * The text with every secret replaced.  Returns the text itself when it
+ * holds none, so that the common case copies nothing.
+ */
+const char *
+tfguard_redact_tokens(const char *text)
+{
+	StringInfoData out;
+	const char *copied = text;
+	const char *secret;
+	const char *end;
+
+	if (!contains_secret(text))
+		return text;
+	initStringInfo(&out);
+	while ((secret = next_secret(text, copied, &end)) != NULL)
+	{
 		appendBinaryStringInfo(&out, copied, secret - copied);
 		appendStringInfoString(&out, REDACTED);
-		copied = p = end;
+		copied = end;
 	}
-	if (out.data == NULL)
-		return text;
 	appendStringInfoString(&out, copied);
 	return out.data;
 }
@@ -91,10 +104,8 @@ tfguard_redact_tokens(const char *text)
 static void
 redact_field(char **field)
 {
-	const char *redacted = tfguard_redact_tokens(*field);
-
-	if (redacted != *field)
-		*field = (char *) redacted;
+	if (contains_secret(*field))
+		*field = (char *) tfguard_redact_tokens(*field);
 }
 
 /*
@@ -113,8 +124,7 @@ tfguard_emit_log(ErrorData *edata)
 	redact_field(&edata->hint);
 	redact_field(&edata->context);
 	redact_field(&edata->internalquery);
-	if (debug_query_string != NULL &&
-		tfguard_redact_tokens(debug_query_string) != debug_query_string)
+	if (contains_secret(debug_query_string))
 		edata->hide_stmt = true;
 	MemoryContextSwitchTo(oldcontext);
 

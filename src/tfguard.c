@@ -132,6 +132,7 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 {
 	bool		sets_token = IsA(pstmt->utilityStmt, VariableSetStmt);
 	bool		resets_token = statement_resets_token(pstmt->utilityStmt);
+	char	   *token_before = resets_token ? tfguard_unlock_session_token_id() : NULL;
 
 	if (context == PROCESS_UTILITY_TOPLEVEL)
 		tfguard_forget_dropped_so_far();
@@ -146,7 +147,7 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 		standard_ProcessUtility(PROCESS_UTILITY_ARGS);
 
 	if (resets_token)
-		tfguard_unlock_end_session_token();
+		tfguard_unlock_end_session_token(token_before);
 
 	/* pg_stat_activity keeps the last statement: not with a secret in it */
 	if (sets_token && queryString != NULL &&

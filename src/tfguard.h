@@ -114,7 +114,8 @@ extern int	tfguard_max_ttl_s;
 extern void tfguard_unlock_init(void);
 extern bool tfguard_check_token(char **newval, void **extra, GucSource source);
 extern void tfguard_assign_token(const char *newval, void *extra);
-extern void tfguard_unlock_end_session_token(void);
+extern char *tfguard_unlock_session_token_id(void);
+extern void tfguard_unlock_end_session_token(const char *held_before);
 extern void tfguard_unlock_check_set(VariableSetStmt *stmt);
 extern bool tfguard_unlock_covers(const GuardedAttempt *attempt,
 								  const char **token_id, int64 *approval_of,
@@ -129,6 +130,7 @@ extern char *tfguard_unlock_grant_approval(int64 request, Oid role,
 										   TimestampTz backend_start,
 										   double ttl_s, const char *reason);
 extern void tfguard_unlock_forget(const char *id);
+extern void tfguard_unlock_revoke_approvals_of(int64 request);
 extern bool tfguard_parse_operation(const char *name, GuardedOperation *operation);
 extern double tfguard_ttl_seconds(Datum interval);
 

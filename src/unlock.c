@@ -33,6 +33,7 @@
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
+#include "storage/procarray.h"
 #include "storage/shmem.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -308,24 +309,65 @@ tfguard_ttl_seconds(Datum interval)
 	return ttl_s;
 }
 
-/* Record a new token's issuance; a token that is not in the trail must not exist. */
+/*
+ * Put a fully built entry into the table: a free slot, or one whose unlock
+ * can never be used again.  Nothing that can fail runs under the lock.
+ */
 static void
-record_issuance(TokenEntry *slot, const char *detail)
+install_entry(const TokenEntry *entry)
 {
-	char		id[TOKEN_ID_LEN];
-	char		role_name[NAMEDATALEN];
+	TimestampTz now = GetCurrentTimestamp();
+	TokenEntry *slot = NULL;
 
-	strlcpy(id, slot->id, TOKEN_ID_LEN);
-	strlcpy(role_name, slot->role_name, NAMEDATALEN);
+	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < MAX_TOKENS && slot == NULL; i++)
+	{
+		TokenEntry *candidate = &token_table->tokens[i];
+
+		if (!candidate->in_use || candidate->revoked || candidate->expires_at <= now)
+			slot = candidate;
+	}
+	if (slot != NULL)
+		memcpy(slot, entry, sizeof(TokenEntry));
+	LWLockRelease(token_table->lock);
+	if (slot == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many live unlocks (%d)", MAX_TOKENS),
+				 errhint("Revoke tokens that are no longer needed.")));
+}
+
+/* Start an entry: what every token and approval has. */
+static void
+init_entry(TokenEntry *entry, double ttl_s, const char *reason)
+{
+	TimestampTz now = GetCurrentTimestamp();
+
+	memset(entry, 0, sizeof(TokenEntry));
+	entry->in_use = true;
+	random_hex(entry->id, TOKEN_ID_BYTES);
+	strlcpy(entry->issued_by, GetUserNameFromId(GetUserId(), false), NAMEDATALEN);
+	entry->issued_at = now;
+	/* see object_changed_since() */
+	entry->issued_xid = GetOldestActiveTransactionId();
+	entry->expires_at = TimestampTzPlusMilliseconds(now, (int64) (ttl_s * 1000));
+	strlcpy(entry->reason, reason ? reason : "", sizeof(entry->reason));
+}
+
+/* Record an unlock's creation; an unlock that is not in the trail must not exist. */
+static void
+record_creation(const char *event, const char *object, const char *id,
+				const char *detail, int64 refers_to)
+{
+	AuditEvent	audit = {event, object, "allowed", id, detail, refers_to, NULL};
+
 	PG_TRY();
 	{
-		audit_event("issue_token", role_name, "allowed", id, detail);
+		tfguard_audit_event_or_error(&audit);
 	}
 	PG_CATCH();
 	{
-		LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
-		slot->in_use = false;
-		LWLockRelease(token_table->lock);
+		tfguard_unlock_forget(id);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -348,8 +390,7 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 	const char *database_name = "";
 	char	   *reason = PG_ARGISNULL(5) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(5));
 	char		secret[sizeof(TFGUARD_TOKEN_PREFIX) + 2 * TOKEN_SECRET_BYTES];
-	TokenEntry *slot = NULL;
-	TimestampTz now = GetCurrentTimestamp();
+	TokenEntry	entry;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			n;
@@ -422,47 +463,22 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 	strcpy(secret, TFGUARD_TOKEN_PREFIX);
 	random_hex(secret + strlen(TFGUARD_TOKEN_PREFIX), TOKEN_SECRET_BYTES);
 
-	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < MAX_TOKENS && slot == NULL; i++)
-	{
-		TokenEntry *token = &token_table->tokens[i];
-
-		/* a free slot, or one whose token can never be used again */
-		if (!token->in_use || token->revoked || token->expires_at <= now)
-			slot = token;
-	}
-	if (slot == NULL)
-	{
-		LWLockRelease(token_table->lock);
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many live unlock tokens (%d)", MAX_TOKENS),
-				 errhint("Revoke tokens that are no longer needed.")));
-	}
-	memset(slot, 0, sizeof(TokenEntry));
-	slot->in_use = true;
-	random_hex(slot->id, TOKEN_ID_BYTES);
-	sha256(secret, slot->hash);
-	slot->role = role;
-	strlcpy(slot->role_name, NameStr(*role_name), NAMEDATALEN);
-	slot->database = database;
-	strlcpy(slot->database_name, database_name, NAMEDATALEN);
-	slot->operations = operations;
-	slot->nobjects = nobjects;
+	init_entry(&entry, ttl_s, reason);
+	sha256(secret, entry.hash);
+	entry.role = role;
+	strlcpy(entry.role_name, NameStr(*role_name), NAMEDATALEN);
+	entry.database = database;
+	strlcpy(entry.database_name, database_name, NAMEDATALEN);
+	entry.operations = operations;
+	entry.nobjects = nobjects;
 	for (int i = 0; i < nobjects; i++)
-		strlcpy(slot->objects[i], objects[i], OBJECT_NAME_LEN);
-	strlcpy(slot->issued_by, GetUserNameFromId(GetUserId(), false), NAMEDATALEN);
-	slot->issued_at = now;
-	slot->issued_xid = ReadNextTransactionId();
-	slot->expires_at = TimestampTzPlusMilliseconds(now, (int64) (ttl_s * 1000));
-	strlcpy(slot->reason, reason, sizeof(slot->reason));
+		strlcpy(entry.objects[i], objects[i], OBJECT_NAME_LEN);
 	detail = psprintf("operations=%s objects=%s database=%s expires_at=%s reason=%s",
-					  operations_text(operations), objects_text(slot),
+					  operations_text(operations), objects_text(&entry),
 					  OidIsValid(database) ? database_name : "any",
-					  timestamptz_to_str(slot->expires_at), reason);
-	LWLockRelease(token_table->lock);
-
-	record_issuance(slot, detail);
+					  timestamptz_to_str(entry.expires_at), reason);
+	install_entry(&entry);
+	record_creation("issue_token", entry.role_name, entry.id, detail, 0);
 	PG_RETURN_TEXT_P(cstring_to_text(secret));
 }
 
@@ -548,47 +564,55 @@ tfguard_unlock_grant_approval(int64 request, Oid role, const char *role_name,
 							  int pid, TimestampTz backend_start,
 							  double ttl_s, const char *reason)
 {
-	TimestampTz now = GetCurrentTimestamp();
-	TokenEntry *slot = NULL;
-	char	   *id;
+	TokenEntry	entry;
+	bool		already = false;
 
-	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < MAX_TOKENS && slot == NULL; i++)
+	/* one live approval per request, however many admins click */
+	LWLockAcquire(token_table->lock, LW_SHARED);
+	for (int i = 0; i < MAX_TOKENS; i++)
 	{
-		TokenEntry *entry = &token_table->tokens[i];
+		TokenEntry *existing = &token_table->tokens[i];
 
-		if (!entry->in_use || entry->revoked || entry->expires_at <= now)
-			slot = entry;
+		if (existing->in_use && existing->approves == request &&
+			!existing->revoked && existing->expires_at > GetCurrentTimestamp())
+			already = true;
 	}
-	if (slot == NULL)
-	{
-		LWLockRelease(token_table->lock);
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many live unlocks (%d)", MAX_TOKENS),
-				 errhint("Revoke tokens that are no longer needed.")));
-	}
-	memset(slot, 0, sizeof(TokenEntry));
-	slot->in_use = true;
-	random_hex(slot->id, TOKEN_ID_BYTES);
-	slot->approves = request;
-	slot->role = role;
-	strlcpy(slot->role_name, role_name, NAMEDATALEN);
-	slot->database = database;
-	strlcpy(slot->database_name, database_name, NAMEDATALEN);
-	slot->operations = 1 << operation;
-	slot->nobjects = 1;
-	strlcpy(slot->objects[0], object, OBJECT_NAME_LEN);
-	strlcpy(slot->issued_by, GetUserNameFromId(GetUserId(), false), NAMEDATALEN);
-	slot->issued_at = now;
-	slot->issued_xid = ReadNextTransactionId();
-	slot->expires_at = TimestampTzPlusMilliseconds(now, (int64) (ttl_s * 1000));
-	slot->pinned_pid = pid;
-	slot->pinned_start = backend_start;
-	strlcpy(slot->reason, reason ? reason : "", sizeof(slot->reason));
-	id = pstrdup(slot->id);
 	LWLockRelease(token_table->lock);
-	return id;
+	if (already)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audit id " INT64_FORMAT " was already approved", request)));
+
+	init_entry(&entry, ttl_s, reason);
+	entry.approves = request;
+	entry.role = role;
+	strlcpy(entry.role_name, role_name, NAMEDATALEN);
+	entry.database = database;
+	strlcpy(entry.database_name, database_name, NAMEDATALEN);
+	entry.operations = 1 << operation;
+	entry.nobjects = 1;
+	strlcpy(entry.objects[0], object, OBJECT_NAME_LEN);
+	entry.pinned_pid = pid;
+	entry.pinned_start = backend_start;
+	install_entry(&entry);
+	record_creation("approve", object, entry.id,
+					psprintf("approved for %.0f s%s%s", ttl_s,
+							 reason ? "; reason=" : "", reason ? reason : ""),
+					request);
+	return pstrdup(entry.id);
+}
+
+/* Deny: end any approval of the request that is still live. */
+void
+tfguard_unlock_revoke_approvals_of(int64 request)
+{
+	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < MAX_TOKENS; i++)
+	{
+		if (token_table->tokens[i].in_use && token_table->tokens[i].approves == request)
+			token_table->tokens[i].revoked = true;
+	}
+	LWLockRelease(token_table->lock);
 }
 
 /* Take back an unlock that could not be recorded. */
@@ -783,17 +807,36 @@ tfguard_assign_token(const char *newval, void *extra)
 	session_token = token;
 }
 
-/* Called after RESET tfguard.token, RESET ALL and DISCARD ALL. */
-void
-tfguard_unlock_end_session_token(void)
+/* The id of the token this session holds now, or NULL. */
+char *
+tfguard_unlock_session_token_id(void)
+{
+	return session_token && session_token->id[0] ? pstrdup(session_token->id) : NULL;
+}
+
+static void
+end_token(const char *id)
 {
 	MemoryContext oldcontext;
 
-	if (session_token == NULL || session_token->id[0] == '\0')
+	if (id == NULL)
 		return;
 	oldcontext = MemoryContextSwitchTo(TopMemoryContext);
-	ended_tokens = lappend(ended_tokens, pstrdup(session_token->id));
+	ended_tokens = lappend(ended_tokens, pstrdup(id));
 	MemoryContextSwitchTo(oldcontext);
+}
+
+/*
+ * Called after RESET tfguard.token, RESET ALL and DISCARD ALL succeeded:
+ * both the token held before (held_before) and the one the reset brought
+ * back (a token from the connection's options) end for good.
+ */
+void
+tfguard_unlock_end_session_token(const char *held_before)
+{
+	end_token(held_before);
+	if (session_token != NULL && session_token->id[0])
+		end_token(session_token->id);
 	session_token = NULL;
 }
 
@@ -807,6 +850,15 @@ tfguard_unlock_end_session_token(void)
  * the database's) written by a transaction that started after the unlock
  * was issued makes the unlock refuse: the human issues a new one.
  */
+static bool
+written_since(HeapTuple tuple, TransactionId issued_xid)
+{
+	TransactionId xmin = HeapTupleHeaderGetXmin(tuple->t_data);
+
+	return TransactionIdIsCurrentTransactionId(xmin) ||
+		TransactionIdFollowsOrEquals(xmin, issued_xid);
+}
+
 static bool
 object_changed_since(const GuardedAttempt *attempt, TransactionId issued_xid)
 {
@@ -822,8 +874,7 @@ object_changed_since(const GuardedAttempt *attempt, TransactionId issued_xid)
 		tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(attempt->object_id));
 	if (!HeapTupleIsValid(tuple))
 		return true;
-	changed = TransactionIdFollowsOrEquals(HeapTupleHeaderGetXmin(tuple->t_data),
-										   issued_xid);
+	changed = written_since(tuple, issued_xid);
 	if (attempt->operation != GUARDED_DROP_DATABASE)
 		nspid = ((Form_pg_class) GETSTRUCT(tuple))->relnamespace;
 	ReleaseSysCache(tuple);
@@ -832,8 +883,7 @@ object_changed_since(const GuardedAttempt *attempt, TransactionId issued_xid)
 		tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
 		if (!HeapTupleIsValid(tuple))
 			return true;
-		changed = TransactionIdFollowsOrEquals(HeapTupleHeaderGetXmin(tuple->t_data),
-											   issued_xid);
+		changed = written_since(tuple, issued_xid);
 		ReleaseSysCache(tuple);
 	}
 	return changed;
@@ -866,7 +916,13 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 					  int64 *approval_of, const char **why_not)
 {
 	TokenEntry *token;
-	bool		covers = false;
+	bool		token_names_it = false;
+	bool		token_names_objects = false;
+	TransactionId token_xid = InvalidTransactionId;
+	char		approval_ids[4][TOKEN_ID_LEN];
+	int64		approves[4];
+	TransactionId approval_xids[4];
+	int			napprovals = 0;
 
 	*token_id = NULL;
 	*approval_of = 0;
@@ -874,6 +930,7 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 	if (token_table == NULL)
 		return false;
 
+	/* under the lock, only copy: catalog lookups come after */
 	LWLockAcquire(token_table->lock, LW_SHARED);
 	if (session_token != NULL)
 	{
@@ -883,36 +940,57 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 		else if ((*why_not = unusable_reason(token)) != NULL)
 			;
 		else if ((token->operations & (1 << attempt->operation)) == 0)
-			*why_not = psprintf("it does not cover %s", tfguard_operation_name(attempt->operation));
-		else if (!(covers = entry_names(token, attempt)))
-			*why_not = psprintf("it does not cover \"%s\"", attempt->object_name);
-		else if (token->nobjects >= 0 &&
-				 object_changed_since(attempt, token->issued_xid))
+			*why_not = "op";
+		else if (!(token_names_it = entry_names(token, attempt)))
+			*why_not = "object";
+		else
 		{
-			covers = false;
-			*why_not = psprintf("\"%s\" was renamed, moved or altered after the token was issued",
-								attempt->object_name);
+			token_names_objects = token->nobjects >= 0;
+			token_xid = token->issued_xid;
 		}
-		*token_id = pstrdup(session_token->id);
 	}
-	for (int i = 0; !covers && i < MAX_TOKENS; i++)
+	for (int i = 0; i < MAX_TOKENS && napprovals < (int) lengthof(approves); i++)
 	{
 		TokenEntry *approval = &token_table->tokens[i];
 
 		if (approval->in_use && approval->approves != 0 &&
 			pinned_to_this_session(approval) &&
 			unusable_reason(approval) == NULL &&
-			entry_names(approval, attempt) &&
-			!object_changed_since(attempt, approval->issued_xid))
+			entry_names(approval, attempt))
 		{
-			covers = true;
-			*token_id = pstrdup(approval->id);
-			*approval_of = approval->approves;
-			*why_not = NULL;
+			strlcpy(approval_ids[napprovals], approval->id, TOKEN_ID_LEN);
+			approves[napprovals] = approval->approves;
+			approval_xids[napprovals] = approval->issued_xid;
+			napprovals++;
 		}
 	}
 	LWLockRelease(token_table->lock);
-	return covers;
+
+	if (session_token != NULL)
+	{
+		*token_id = pstrdup(session_token->id);
+		if (*why_not != NULL && strcmp(*why_not, "op") == 0)
+			*why_not = psprintf("it does not cover %s", tfguard_operation_name(attempt->operation));
+		else if (*why_not != NULL && strcmp(*why_not, "object") == 0)
+			*why_not = psprintf("it does not cover \"%s\"", attempt->object_name);
+		else if (token_names_it && token_names_objects &&
+				 object_changed_since(attempt, token_xid))
+			*why_not = psprintf("\"%s\" was renamed, moved or altered after the token was issued",
+								attempt->object_name);
+		else if (token_names_it)
+			return true;
+	}
+	for (int i = 0; i < napprovals; i++)
+	{
+		if (!object_changed_since(attempt, approval_xids[i]))
+		{
+			*token_id = pstrdup(approval_ids[i]);
+			*approval_of = approves[i];
+			*why_not = NULL;
+			return true;
+		}
+	}
+	return false;
 }
 
 /*

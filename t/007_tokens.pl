@@ -132,6 +132,11 @@ for my $ending ('RESET tfguard.token', 'RESET ALL', 'DISCARD ALL')
 	like($err, qr/tfguard refused truncate of table "public.big"/, "$ending ends a token presented at connection");
 }
 
+# RESET ends a token presented with SET for good: presenting it again fails
+my $again = issue(q{'agent', ARRAY['truncate'], ARRAY['public.big']});
+($ret, $err) = as_agent("SET tfguard.token = '$again'; RESET tfguard.token; SET tfguard.token = '$again';");
+like($err, qr/ended it with RESET/, 'a token ended with RESET cannot be presented again');
+
 # ---- parallel queries work in a session holding a token ----
 my $parallel = issue(q{'agent', ARRAY['delete_all'], ARRAY['public.nothing']});
 ($ret, $out, $err) = $node->psql('app',

@@ -94,6 +94,29 @@ is($node->safe_psql('postgres',
 	'the approval and its use are in the trail, both referring to the request');
 $other->quit;
 
+# ---- one approval per request; deny ends a live one ----
+$err = try_in($agent, 'TRUNCATE customers');
+my ($twice) = $err =~ /audit id (\d+)/;
+($ret, $out, $err) = as_human("SELECT tfguard.approve($twice), tfguard.approve($twice)");
+like($err, qr/was already approved/, 'the same request cannot be approved twice at once');
+as_human("SELECT tfguard.approve($twice)");
+as_human("SELECT tfguard.deny($twice, 'changed my mind')");
+$err = try_in($agent, 'TRUNCATE customers');
+like($err, qr/tfguard refused truncate/, 'deny ends an approval not used yet');
+
+# ---- a transaction that held an xid when the approval was given ----
+$err = try_in($agent, 'BEGIN; SELECT txid_current(); SAVEPOINT a; DROP TABLE customers;');
+my ($held) = $err =~ /audit id (\d+)/;
+try_in($agent, 'ROLLBACK TO a');
+$node->safe_psql('app', 'SET ROLE agent; CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)');
+as_human("SELECT tfguard.approve($held)");
+$err = try_in($agent, 'ALTER TABLE customers RENAME TO customers_keep;'
+	  . ' ALTER TABLE precious RENAME TO customers; DROP TABLE customers;');
+like($err, qr/tfguard refused drop_table of table "public.customers"/,
+	'renames by a transaction older than the approval do not redirect it');
+try_in($agent, 'ROLLBACK');
+is($node->safe_psql('app', 'SELECT count(*) FROM precious'), '1', 'the other table is intact');
+
 # ---- deny, self-approval, unknown ids, an ended session, expiry ----
 $err = try_in($agent, 'DELETE FROM customers');
 my ($denied) = $err =~ /audit id (\d+)/;
@@ -101,7 +124,7 @@ as_human("SELECT tfguard.deny($denied, 'not today')");
 (undef, $out) = as_human("SELECT count(*) FROM tfguard.pending WHERE audit_id = $denied");
 is($out, '0', 'a denied request leaves pending');
 ($ret, $out, $err) = as_human("SELECT tfguard.approve($denied)");
-like($err, qr/was already approved or denied/, 'and cannot be approved afterwards');
+like($err, qr/was already denied/, 'and cannot be approved afterwards');
 $err = try_in($agent, 'DELETE FROM customers');
 like($err, qr/tfguard refused delete_all/, 'deny unlocks nothing');
 
