@@ -475,6 +475,9 @@ tfguard_audit_table_oid(void)
 {
 	static bool callbacks_registered = false;
 
+	/* a walsender or other process without a database has no audit table */
+	if (!OidIsValid(MyDatabaseId))
+		return InvalidOid;
 	if (!callbacks_registered)
 	{
 		CacheRegisterRelcacheCallback(forget_audit_table, (Datum) 0);
