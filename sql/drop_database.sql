@@ -7,7 +7,8 @@
 \set refused '\\echo SQLSTATE :SQLSTATE'
 
 -- As a superuser: even the template and the current database are refused
--- by tfguard before PostgreSQL's own checks.
+-- by tfguard before PostgreSQL's own checks; the home database (here the
+-- current one) counts as reconfiguring tfguard.
 DROP DATABASE template1;
 :refused
 DROP DATABASE contrib_regression;

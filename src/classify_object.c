@@ -36,8 +36,11 @@ classify_database_drop(Oid databaseId)
 	if (dbname == NULL)
 		return;					/* already gone: nothing to lose */
 
-	attempt.operation = GUARDED_DROP_DATABASE;
-	attempt.object_kind = "database";
+	/* the home database holds the trail: removing it changes tfguard itself */
+	attempt.operation = strcmp(dbname, tfguard_database) == 0 ?
+		GUARDED_RECONFIGURE : GUARDED_DROP_DATABASE;
+	attempt.object_kind = strcmp(dbname, tfguard_database) == 0 ?
+		"home database" : "database";
 	attempt.object_name = dbname;
 	attempt.object_id = databaseId;
 	tfguard_decide(&attempt);

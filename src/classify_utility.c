@@ -156,6 +156,68 @@ range_var_in_tfguard_schema(RangeVar *relation)
 		get_rel_namespace(relid) == get_rel_namespace(audit_table);
 }
 
+/* Does ALTER SYSTEM touch the guard's settings or what loads it? */
+static const char *
+alter_system_target(AlterSystemStmt *stmt)
+{
+	const char *name = stmt->setstmt->name;
+	size_t		len;
+
+	if (name == NULL)
+		return "ALL";			/* ALTER SYSTEM RESET ALL */
+	len = strlen(name);
+	if (strncmp(name, "tfguard.", 8) == 0 ||
+		(len >= 18 && strcmp(name + len - 18, "_preload_libraries") == 0))
+		return name;
+	return NULL;
+}
+
+/* Is a qualified name's schema, or else the creation schema, tfguard? */
+static bool
+creates_in_tfguard_schema(List *qualified_name)
+{
+	char	   *objname;
+	Oid			nspid;
+
+	if (!OidIsValid(tfguard_audit_table_oid()))
+		return false;
+	nspid = QualifiedNameGetCreationNamespace(qualified_name, &objname);
+	return nspid == get_rel_namespace(tfguard_audit_table_oid());
+}
+
+/* Does a DROP name a function, view, sequence or index in schema tfguard? */
+static bool
+drops_from_tfguard_schema(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->objects)
+	{
+		List	   *names = NIL;
+		Node	   *object = lfirst(lc);
+
+		switch (stmt->removeType)
+		{
+			case OBJECT_FUNCTION:
+			case OBJECT_PROCEDURE:
+			case OBJECT_ROUTINE:
+				names = castNode(ObjectWithArgs, object)->objname;
+				break;
+			case OBJECT_VIEW:
+			case OBJECT_SEQUENCE:
+			case OBJECT_INDEX:
+				names = castNode(List, object);
+				break;
+			default:
+				return false;
+		}
+		if (list_length(names) >= 2 && name_is_tfguard(linitial(names)) &&
+			OidIsValid(tfguard_audit_table_oid()))
+			return true;
+	}
+	return false;
+}
+
 /* Called from the ProcessUtility hook for every utility statement. */
 void
 tfguard_classify_utility(PlannedStmt *pstmt)
@@ -169,8 +231,46 @@ tfguard_classify_utility(PlannedStmt *pstmt)
 
 	switch (nodeTag(parsetree))
 	{
+		case T_AlterSystemStmt:
+			/* in every database: the settings are the whole cluster's */
+			if ((object = alter_system_target((AlterSystemStmt *) parsetree)) != NULL)
+				kind = "setting";
+			break;
+		case T_CreateFunctionStmt:
+			if (creates_in_tfguard_schema(((CreateFunctionStmt *) parsetree)->funcname))
+			{
+				kind = "schema";
+				object = "tfguard";
+			}
+			break;
+		case T_AlterFunctionStmt:
+			if (creates_in_tfguard_schema(((AlterFunctionStmt *) parsetree)->func->objname))
+			{
+				kind = "schema";
+				object = "tfguard";
+			}
+			break;
+		case T_ViewStmt:
+			{
+				RangeVar   *view = ((ViewStmt *) parsetree)->view;
+
+				if (creates_in_tfguard_schema(view->schemaname ?
+											  list_make2(makeString(view->schemaname),
+														 makeString(view->relname)) :
+											  list_make1(makeString(view->relname))))
+				{
+					kind = "schema";
+					object = "tfguard";
+				}
+			}
+			break;
 		case T_DropStmt:
 			object = drop_target((DropStmt *) parsetree, &kind);
+			if (object == NULL && drops_from_tfguard_schema((DropStmt *) parsetree))
+			{
+				kind = "schema";
+				object = "tfguard";
+			}
 			break;
 		case T_CopyStmt:
 			if (((CopyStmt *) parsetree)->is_from && !tfguard_is_audit_writer &&
@@ -180,6 +280,11 @@ tfguard_classify_utility(PlannedStmt *pstmt)
 		case T_AlterTableStmt:
 			if (alter_table_touches_audit_table((AlterTableStmt *) parsetree))
 				object = "tfguard.audit_log";
+			else if (range_var_in_tfguard_schema(((AlterTableStmt *) parsetree)->relation))
+			{
+				kind = "schema";
+				object = "tfguard";
+			}
 			break;
 		case T_CreateStmt:
 			if (any_is_audit_table(((CreateStmt *) parsetree)->inhRelations))
