@@ -137,6 +137,16 @@ my $again = issue(q{'agent', ARRAY['truncate'], ARRAY['public.big']});
 ($ret, $err) = as_agent("SET tfguard.token = '$again'; RESET tfguard.token; SET tfguard.token = '$again';");
 like($err, qr/ended it with RESET/, 'a token ended with RESET cannot be presented again');
 
+# ---- time of check is time of use: a plan prepared while unlocked ----
+my $prepared = issue(q{'agent', ARRAY['delete_all'], ARRAY['public.big']});
+($ret, $err) = as_agent("SET tfguard.token = '$prepared';"
+	  . ' PREPARE wipe AS DELETE FROM big; SET plan_cache_mode = force_generic_plan;'
+	  . ' PREPARE wipe_generic AS DELETE FROM big WHERE true;'
+	  . ' RESET tfguard.token; EXECUTE wipe;');
+like($err, qr/tfguard refused delete_all of table "public.big"/,
+	'a statement prepared while unlocked is refused once the unlock ended');
+is($node->safe_psql('app', 'SELECT count(*) FROM big'), '1000', 'prepared while unlocked: rows intact');
+
 # ---- parallel queries work in a session holding a token ----
 my $parallel = issue(q{'agent', ARRAY['delete_all'], ARRAY['public.nothing']});
 ($ret, $out, $err) = $node->psql('app',
