@@ -17,6 +17,7 @@ dir=/tmp/tfguard-bench-drop
 port=${TFGUARD_BENCH_PORT:-5438}
 
 ensure_build_dependencies
+ensure_packages bc
 build_and_install
 
 as_root rm -rf "$dir"

@@ -15,6 +15,7 @@ dir=/tmp/tfguard-bench-audit
 port=${TFGUARD_BENCH_PORT:-5435}
 
 ensure_build_dependencies
+ensure_packages bc
 build_and_install
 
 if [ -f "$dir/data/postmaster.pid" ]; then

@@ -13,6 +13,7 @@ statements=${1:-3000}
 dir=/tmp/tfguard-bench-instructions
 
 ensure_build_dependencies
+ensure_packages bc
 ensure_packages valgrind
 build_and_install
 # peers, where Debian packages them; a peer that cannot be installed is skipped

@@ -15,6 +15,7 @@ dir=/tmp/tfguard-bench-pgbench
 port=${TFGUARD_BENCH_PORT:-5437}
 
 ensure_build_dependencies
+ensure_packages bc
 build_and_install
 
 as_root rm -rf "$dir"
