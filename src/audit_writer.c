@@ -270,20 +270,26 @@ check_audit_table(void)
 }
 
 /*
- * A refused attempt awaits a human's decision: tell the listeners on
- * channel tfguard_pending, at commit, with its audit id.
+ * Refused attempts await a human's decision: tell the listeners on channel
+ * tfguard_pending, at commit, with their audit ids (comma-separated, one
+ * notification per round: a flood must not cost one NOTIFY per refusal).
  */
 static void
-notify_if_pending(int64 id, const AuditRecord *r)
+notify_pending(const int64 *ids, const AuditRecord *records, int n)
 {
+	StringInfoData payload;
 	GuardedOperation operation;
-	char		payload[32];
 
-	if (strcmp(r->decision, "blocked") != 0 ||
-		!tfguard_parse_operation(r->operation, &operation))
-		return;
-	snprintf(payload, sizeof(payload), INT64_FORMAT, id);
-	Async_Notify("tfguard_pending", payload);
+	initStringInfo(&payload);
+	for (int i = 0; i < n; i++)
+	{
+		if (strcmp(records[i].decision, "blocked") == 0 &&
+			tfguard_parse_operation(records[i].operation, &operation))
+			appendStringInfo(&payload, "%s" INT64_FORMAT,
+							 payload.len ? "," : "", ids[i]);
+	}
+	if (payload.len > 0)
+		Async_Notify("tfguard_pending", payload.data);
 }
 
 /*
@@ -310,10 +316,8 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 
 		check_audit_table();
 		for (int i = 0; i < n; i++)
-		{
 			ids[i] = insert_record(&records[i]);
-			notify_if_pending(ids[i], &records[i]);
-		}
+		notify_pending(ids, records, n);
 
 		SPI_finish();
 		PopActiveSnapshot();
