@@ -9,10 +9,17 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ensure_build_dependencies
-ensure_packages perl libipc-run-perl
+ensure_packages perl libipc-run-perl python3-sqlalchemy python3-psycopg2
+command -v npm >/dev/null || ensure_packages nodejs npm
 build_and_install
 
 work=$(copy_tree_for_unprivileged_user)
+# the Node.js client for t/010_clients.pl, from the npm registry
+if ! (cd "$work/t/clients" && npm install --no-audit --no-fund --silent >/dev/null 2>&1 ||
+	  npm install --no-audit --no-fund --silent >/dev/null 2>&1); then
+	echo "tfguard: WARNING: npm install of pg failed; t/010_clients.pl will skip the Node.js client" >&2
+fi
+as_root chown -R "$(os_user)" "$work"
 pgxs_dir=$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")
 bindir=$("$PG_CONFIG" --bindir)
 echo "tfguard: running the tests in $work as OS user $(os_user)"
