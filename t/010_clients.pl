@@ -149,6 +149,13 @@ for my $mode ('drop_all', 'delete_all')
 	is(counts(), '10/100', "SQLAlchemy $mode: data intact");
 	cmp_ok(refusals_of($operation), '>', $before, "SQLAlchemy $mode: in the trail");
 }
+($ok, $out, $err) = run_client([ '/usr/bin/python3', 't/clients/sqlalchemy_wipe.py', 'drop_all', $dsn ],
+	token => token(q{ARRAY['drop_table'], ARRAY['public.orders', 'public.customers']}));
+ok($ok, 'SQLAlchemy drop_all with a token for exactly those tables succeeds') or diag($err);
+is($node->safe_psql('app', "SELECT to_regclass('orders') IS NULL AND to_regclass('customers') IS NULL"),
+	't', 'drop_all dropped them');
+is(allowed_of('drop_table'), '6', 'SQLAlchemy drop_all: the uses are recorded');
+seed();
 my $allowed = allowed_of('delete_all');
 ($ok, $out, $err) = run_client([ '/usr/bin/python3', 't/clients/sqlalchemy_wipe.py', 'delete_all', $dsn ],
 	token => token(q{ARRAY['delete_all'], ARRAY['public.orders']}));
@@ -160,7 +167,7 @@ $node->safe_psql('app', 'INSERT INTO orders SELECT g, 1 + g % 10 FROM generate_s
 # ---- Node.js, pg from npm, extended protocol ----
 SKIP:
 {
-	skip 'the pg package from npm is not installed in t/clients (see scripts/test.sh)', 9
+	skip 'the pg package from npm is not installed in t/clients (see scripts/test.sh)', 11
 	  unless -d 't/clients/node_modules/pg';
 	for my $mode ('delete', 'truncate')
 	{
@@ -172,6 +179,11 @@ SKIP:
 		is(counts(), '10/100', "node pg $mode: data intact");
 		cmp_ok(refusals_of($operation), '>', $before, "node pg $mode: in the trail");
 	}
+	($ok, $out, $err) = run_client([ 'node', 't/clients/node_wipe.js', 'delete' ],
+		token => token(q{ARRAY['delete_all'], ARRAY['public.orders']}));
+	ok($ok, 'node pg DELETE ... WHERE $1 with a token succeeds') or diag($err);
+	is(counts(), '10/0', 'node pg: the delete happened');
+	$node->safe_psql('app', 'INSERT INTO orders SELECT g, 1 + g % 10 FROM generate_series(1, 100) g');
 	($ok, $out, $err) = run_client([ 'node', 't/clients/node_wipe.js', 'truncate' ],
 		token => token(q{ARRAY['truncate'], ARRAY['public.orders']}));
 	ok($ok, 'node pg TRUNCATE with a token succeeds') or diag($err);
