@@ -916,7 +916,11 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 					  int64 *approval_of, const char **why_not)
 {
 	TokenEntry *token;
-	bool		token_names_it = false;
+	enum
+	{
+		NO_TOKEN, TOKEN_UNUSABLE, TOKEN_OTHER_OPERATION, TOKEN_OTHER_OBJECT,
+		TOKEN_NAMES_IT
+	}			token_state = NO_TOKEN;
 	bool		token_names_objects = false;
 	TransactionId token_xid = InvalidTransactionId;
 	char		approval_ids[4][TOKEN_ID_LEN];
@@ -935,16 +939,18 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 	if (session_token != NULL)
 	{
 		token = find_token_by_id(session_token->id);
+		token_state = TOKEN_UNUSABLE;
 		if (token == NULL || !pinned_to_this_session(token))
 			*why_not = "it is no longer valid";
 		else if ((*why_not = unusable_reason(token)) != NULL)
 			;
 		else if ((token->operations & (1 << attempt->operation)) == 0)
-			*why_not = "op";
-		else if (!(token_names_it = entry_names(token, attempt)))
-			*why_not = "object";
+			token_state = TOKEN_OTHER_OPERATION;
+		else if (!entry_names(token, attempt))
+			token_state = TOKEN_OTHER_OBJECT;
 		else
 		{
+			token_state = TOKEN_NAMES_IT;
 			token_names_objects = token->nobjects >= 0;
 			token_xid = token->issued_xid;
 		}
@@ -966,18 +972,18 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 	}
 	LWLockRelease(token_table->lock);
 
-	if (session_token != NULL)
+	if (token_state != NO_TOKEN)
 	{
 		*token_id = pstrdup(session_token->id);
-		if (*why_not != NULL && strcmp(*why_not, "op") == 0)
+		if (token_state == TOKEN_OTHER_OPERATION)
 			*why_not = psprintf("it does not cover %s", tfguard_operation_name(attempt->operation));
-		else if (*why_not != NULL && strcmp(*why_not, "object") == 0)
+		else if (token_state == TOKEN_OTHER_OBJECT)
 			*why_not = psprintf("it does not cover \"%s\"", attempt->object_name);
-		else if (token_names_it && token_names_objects &&
+		else if (token_state == TOKEN_NAMES_IT && token_names_objects &&
 				 object_changed_since(attempt, token_xid))
 			*why_not = psprintf("\"%s\" was renamed, moved or altered after the token was issued",
 								attempt->object_name);
-		else if (token_names_it)
+		else if (token_state == TOKEN_NAMES_IT)
 			return true;
 	}
 	for (int i = 0; i < napprovals; i++)
