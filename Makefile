@@ -13,7 +13,8 @@ OBJS = \
 	src/unlock.o \
 	src/approve.o \
 	src/impact.o \
-	src/redact.o
+	src/redact.o \
+	src/shmem.o
 
 EXTENSION = tfguard
 DATA = tfguard--1.0.sql

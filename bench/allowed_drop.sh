@@ -20,17 +20,7 @@ ensure_build_dependencies
 ensure_packages bc
 build_and_install
 
-as_root rm -rf "$dir"
-as_root install -d -o "$(os_user)" "$dir"
-run_unprivileged initdb -D "$dir/data" -A trust -U postgres >/dev/null
-run_unprivileged tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF
-shared_preload_libraries = 'tfguard'
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
-log_min_messages = error
-CONF
-run_unprivileged pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+start_cluster "$dir" "$port" "shared_preload_libraries = 'tfguard'" "log_min_messages = error"
 run_unprivileged psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -c "CREATE EXTENSION tfguard" \
 	-c "CREATE ROLE bench_agent LOGIN" -c "GRANT CREATE ON SCHEMA public TO bench_agent"
 for _ in $(seq "$drops"); do

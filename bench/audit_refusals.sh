@@ -18,22 +18,8 @@ ensure_build_dependencies
 ensure_packages bc
 build_and_install
 
-if [ -f "$dir/data/postmaster.pid" ]; then
-	run_unprivileged pg_ctl -D "$dir/data" -m fast -w stop >/dev/null || true
-fi
-as_root rm -rf "$dir"
-as_root install -d -o "$(os_user)" "$dir"
-run_unprivileged initdb -D "$dir/data" -A trust -U postgres >/dev/null
-run_unprivileged tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF
-shared_preload_libraries = 'tfguard'
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
-fsync = on
-synchronous_commit = on
-log_min_messages = warning
-CONF
-run_unprivileged pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+start_cluster "$dir" "$port" "shared_preload_libraries = 'tfguard'" \
+	"fsync = on" "synchronous_commit = on" "log_min_messages = warning"
 trap 'run_unprivileged pg_ctl -D "$dir/data" -m fast -w stop >/dev/null' EXIT
 
 psql_bench() {

@@ -18,14 +18,7 @@ ensure_build_dependencies
 ensure_packages bc
 build_and_install
 
-as_root rm -rf "$dir"
-as_root install -d -o "$(os_user)" "$dir"
-run_unprivileged initdb -D "$dir/data" -A trust -U postgres >/dev/null
-run_unprivileged tee -a "$dir/data/postgresql.conf" >/dev/null <<CONF
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$dir'
-CONF
+start_cluster "$dir" "$port"
 
 server() {
 	run_unprivileged pg_ctl -D "$dir/data" -l "$dir/server.log" -w \

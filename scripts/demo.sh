@@ -17,19 +17,7 @@ ensure_build_dependencies
 build_and_install
 
 # A fresh cluster each time.
-if [ -f "$demo_dir/data/postmaster.pid" ]; then
-	run_unprivileged pg_ctl -D "$demo_dir/data" -m fast -w stop >/dev/null || true
-fi
-as_root rm -rf "$demo_dir"
-as_root install -d -o "$(os_user)" "$demo_dir"
-run_unprivileged initdb -D "$demo_dir/data" -A trust -U postgres >/dev/null
-run_unprivileged tee -a "$demo_dir/data/postgresql.conf" >/dev/null <<CONF
-shared_preload_libraries = 'tfguard'
-port = $port
-listen_addresses = ''
-unix_socket_directories = '$demo_dir'
-CONF
-run_unprivileged pg_ctl -D "$demo_dir/data" -l "$demo_dir/server.log" -w start >/dev/null
+start_cluster "$demo_dir" "$port" "shared_preload_libraries = 'tfguard'"
 
 psql_as() {
 	local role=$1 db=$2

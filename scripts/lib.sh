@@ -68,3 +68,24 @@ copy_tree_for_unprivileged_user() {
 	as_root chown -R "$(os_user)" "$dest"
 	echo "$dest"
 }
+
+# A fresh throwaway cluster in DIR, owned by the unprivileged user, on a
+# Unix socket in DIR and PORT, started; further arguments are extra lines
+# for postgresql.conf.  Stops and removes what a previous run left there.
+start_cluster() {
+	local dir=$1 port=$2
+	shift 2
+	if [ -f "$dir/data/postmaster.pid" ]; then
+		run_unprivileged pg_ctl -D "$dir/data" -m fast -w stop >/dev/null || true
+	fi
+	as_root rm -rf "$dir"
+	as_root install -d -o "$(os_user)" "$dir"
+	run_unprivileged initdb -D "$dir/data" -A trust -U postgres >/dev/null
+	{
+		echo "port = $port"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$dir'"
+		printf '%s\n' "$@"
+	} | run_unprivileged tee -a "$dir/data/postgresql.conf" >/dev/null
+	run_unprivileged pg_ctl -D "$dir/data" -l "$dir/server.log" -w start >/dev/null
+}

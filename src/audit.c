@@ -41,34 +41,20 @@ AuditQueue *tfguard_audit_queue = NULL;
 
 int			tfguard_audit_timeout_ms = 5000;
 
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+/* ---------- shared memory (requested and attached by shmem.c) ---------- */
 
-#if PG_VERSION_NUM >= 150000
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
-
-/* ---------- shared memory ---------- */
-
-static void
-request_shared_memory(void)
+Size
+tfguard_audit_shmem_size(void)
 {
-#if PG_VERSION_NUM >= 150000
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-#endif
-	RequestAddinShmemSpace(MAXALIGN(sizeof(AuditQueue)));
-	RequestNamedLWLockTranche("tfguard", 1);
+	return MAXALIGN(sizeof(AuditQueue));
 }
 
-static void
-attach_shared_memory(void)
+/* Called with AddinShmemInitLock held. */
+void
+tfguard_audit_shmem_attach(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	tfguard_audit_queue = ShmemInitStruct("tfguard audit queue",
 										  sizeof(AuditQueue), &found);
 	if (!found)
@@ -78,21 +64,6 @@ attach_shared_memory(void)
 		ConditionVariableInit(&tfguard_audit_queue->slot_freed);
 		ConditionVariableInit(&tfguard_audit_queue->batch_done);
 	}
-	LWLockRelease(AddinShmemInitLock);
-}
-
-/* Called from _PG_init while shared_preload_libraries is processed. */
-void
-tfguard_audit_shmem_init(void)
-{
-#if PG_VERSION_NUM >= 150000
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = request_shared_memory;
-#else
-	request_shared_memory();
-#endif
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = attach_shared_memory;
 }
 
 /* ---------- the record ---------- */

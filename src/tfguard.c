@@ -225,7 +225,7 @@ _PG_init(void)
 	loaded_at_server_start = true;
 	define_settings();
 	tfguard_relation_tracking_init();
-	tfguard_audit_shmem_init();
+	tfguard_shmem_init();
 	tfguard_audit_writer_register();
 	tfguard_unlock_init();
 	tfguard_redact_init();

@@ -72,7 +72,11 @@ typedef struct AuditEvent
 
 /* audit.c: recording attempts and events; the audit table */
 extern int	tfguard_audit_timeout_ms;
-extern void tfguard_audit_shmem_init(void);
+extern Size tfguard_audit_shmem_size(void);
+extern void tfguard_audit_shmem_attach(void);
+
+/* shmem.c: requests and attaches the shared memory of audit.c and unlock.c */
+extern void tfguard_shmem_init(void);
 extern bool tfguard_audit_record(const AuditEvent *event, int64 *audit_id,
 								 char **failure);
 extern int64 tfguard_audit_event_or_error(const AuditEvent *event);
@@ -112,6 +116,8 @@ extern void tfguard_classify_utility(PlannedStmt *pstmt);
 extern char *tfguard_token_setting;
 extern int	tfguard_max_ttl_s;
 extern void tfguard_unlock_init(void);
+extern Size tfguard_unlock_shmem_size(void);
+extern void tfguard_unlock_shmem_attach(void);
 extern bool tfguard_check_token(char **newval, void **extra, GucSource source);
 extern void tfguard_assign_token(const char *newval, void *extra);
 extern char *tfguard_unlock_session_token_id(void);

@@ -104,44 +104,31 @@ static SessionToken *session_token = NULL;
 /* tokens that let this transaction through, checked again at commit */
 static List *tokens_used_in_transaction = NIL;
 
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-#if PG_VERSION_NUM >= 150000
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
-
 static const GuardedOperation all_operations[] = {
 	GUARDED_DROP_DATABASE, GUARDED_DROP_TABLE, GUARDED_TRUNCATE,
 	GUARDED_DELETE_ALL, GUARDED_RECONFIGURE
 };
 
-/* ---------- shared memory ---------- */
+/* ---------- shared memory (requested and attached by shmem.c) ---------- */
 
-static void
-request_shared_memory(void)
+Size
+tfguard_unlock_shmem_size(void)
 {
-#if PG_VERSION_NUM >= 150000
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
-#endif
-	RequestAddinShmemSpace(MAXALIGN(sizeof(TokenTable)));
-	RequestNamedLWLockTranche("tfguard tokens", 1);
+	return MAXALIGN(sizeof(TokenTable));
 }
 
-static void
-attach_shared_memory(void)
+/* Called with AddinShmemInitLock held. */
+void
+tfguard_unlock_shmem_attach(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
-	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	token_table = ShmemInitStruct("tfguard tokens", sizeof(TokenTable), &found);
 	if (!found)
 	{
 		memset(token_table, 0, sizeof(TokenTable));
 		token_table->lock = &(GetNamedLWLockTranche("tfguard tokens"))->lock;
 	}
-	LWLockRelease(AddinShmemInitLock);
 }
 
 /* ---------- helpers ---------- */
@@ -1071,13 +1058,5 @@ check_tokens_at_commit(XactEvent event, void *arg)
 void
 tfguard_unlock_init(void)
 {
-#if PG_VERSION_NUM >= 150000
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = request_shared_memory;
-#else
-	request_shared_memory();
-#endif
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = attach_shared_memory;
 	RegisterXactCallback(check_tokens_at_commit, NULL);
 }

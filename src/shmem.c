@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * shmem.c
+ *	  tfguard's shared memory, requested and attached in one place: the
+ *	  audit queue (audit.c) and the unlock table (unlock.c), each under its
+ *	  own LWLock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+
+#include "tfguard.h"
+
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+#if PG_VERSION_NUM >= 150000
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
+
+static void
+request_shared_memory(void)
+{
+#if PG_VERSION_NUM >= 150000
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+#endif
+	RequestAddinShmemSpace(add_size(tfguard_audit_shmem_size(),
+									tfguard_unlock_shmem_size()));
+	RequestNamedLWLockTranche("tfguard", 1);
+	RequestNamedLWLockTranche("tfguard tokens", 1);
+}
+
+static void
+attach_shared_memory(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	tfguard_audit_shmem_attach();
+	tfguard_unlock_shmem_attach();
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* Called from _PG_init while shared_preload_libraries is processed. */
+void
+tfguard_shmem_init(void)
+{
+#if PG_VERSION_NUM >= 150000
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = request_shared_memory;
+#else
+	request_shared_memory();
+#endif
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = attach_shared_memory;
+}
