@@ -150,9 +150,13 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 		tfguard_unlock_end_session_token(token_before);
 
 	/* pg_stat_activity keeps the last statement: not with a secret in it */
-	if (sets_token && queryString != NULL &&
-		tfguard_redact_tokens(queryString) != queryString)
-		pgstat_report_activity(STATE_RUNNING, tfguard_redact_tokens(queryString));
+	if (sets_token && queryString != NULL)
+	{
+		const char *redacted = tfguard_redact_tokens(queryString);
+
+		if (redacted != queryString)
+			pgstat_report_activity(STATE_RUNNING, redacted);
+	}
 }
 
 static void
