@@ -30,3 +30,16 @@ override with_llvm = no
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The command-line tool for the humans who decide (cli/), built and
+# installed with the extension.
+all: cli
+.PHONY: cli install-cli clean-cli
+cli:
+	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG)
+install: install-cli
+install-cli: cli
+	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG) install
+clean: clean-cli
+clean-cli:
+	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG) clean

@@ -164,3 +164,15 @@ GRANT EXECUTE ON FUNCTION tfguard.approve(bigint, interval, text) TO tfguard_adm
 GRANT EXECUTE ON FUNCTION tfguard.deny(bigint, text) TO tfguard_admin;
 GRANT EXECUTE ON FUNCTION tfguard.live_sessions() TO tfguard_admin;
 GRANT SELECT ON tfguard.pending TO tfguard_admin;
+
+/* For status displays: the audit writer, and the records waiting for it. */
+CREATE FUNCTION tfguard.queue_depth() RETURNS int
+AS 'MODULE_PATHNAME', 'tfguard_queue_depth'
+LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION tfguard.writer_pid() RETURNS int
+AS 'MODULE_PATHNAME', 'tfguard_writer_pid'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION tfguard.queue_depth() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.writer_pid() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.queue_depth() TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.writer_pid() TO tfguard_admin;

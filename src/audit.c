@@ -382,6 +382,42 @@ tfguard_audit_record(const AuditEvent *event, int64 *audit_id, char **failure)
 	return false;
 }
 
+PG_FUNCTION_INFO_V1(tfguard_queue_depth);
+PG_FUNCTION_INFO_V1(tfguard_writer_pid);
+
+/* tfguard.writer_pid(): the audit writer's process id, 0 when none runs. */
+Datum
+tfguard_writer_pid(PG_FUNCTION_ARGS)
+{
+	int			pid;
+
+	if (tfguard_audit_queue == NULL)
+		PG_RETURN_INT32(0);
+	LWLockAcquire(tfguard_audit_queue->lock, LW_SHARED);
+	pid = tfguard_audit_queue->writer_pid;
+	LWLockRelease(tfguard_audit_queue->lock);
+	PG_RETURN_INT32(pid);
+}
+
+/* tfguard.queue_depth(): records waiting for, or being written by, the writer. */
+Datum
+tfguard_queue_depth(PG_FUNCTION_ARGS)
+{
+	int			depth = 0;
+
+	if (tfguard_audit_queue == NULL)
+		PG_RETURN_NULL();
+	LWLockAcquire(tfguard_audit_queue->lock, LW_SHARED);
+	for (int i = 0; i < AUDIT_QUEUE_SLOTS; i++)
+	{
+		if (tfguard_audit_queue->slots[i].state == AUDIT_SLOT_PENDING ||
+			tfguard_audit_queue->slots[i].state == AUDIT_SLOT_WRITING)
+			depth++;
+	}
+	LWLockRelease(tfguard_audit_queue->lock);
+	PG_RETURN_INT32(depth);
+}
+
 /* Record an event, or raise an error saying it could not be recorded. */
 int64
 tfguard_audit_event_or_error(const AuditEvent *event)

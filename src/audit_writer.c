@@ -290,6 +290,11 @@ notify_pending(const int64 *ids, const AuditRecord *records, int n)
 	}
 	if (payload.len > 0)
 		Async_Notify("tfguard_pending", payload.data);
+
+	/* every new row, for followers of the whole trail ("tfguard audit --follow") */
+	resetStringInfo(&payload);
+	appendStringInfo(&payload, INT64_FORMAT, ids[n - 1]);
+	Async_Notify("tfguard_audit", payload.data);
 }
 
 /*
