@@ -27,6 +27,17 @@
 
 #include "tfguard.h"
 
+/* The part of tfguard a utility statement would change, if any. */
+typedef enum TfguardPart
+{
+	PART_NONE,
+	PART_AUDIT_TABLE,			/* tfguard.audit_log */
+	PART_AUDIT_SEQUENCE,		/* the audit table's ids */
+	PART_SCHEMA,				/* schema tfguard and what it holds */
+	PART_EXTENSION,				/* the extension itself */
+	PART_SETTING				/* a setting ALTER SYSTEM would write */
+} TfguardPart;
+
 static void
 refuse_reconfigure(const char *object_kind, const char *object_name)
 {
@@ -65,9 +76,9 @@ qualified_name_is_audit_table(List *names)
 		range_var_is_audit_table(makeRangeVarFromNameList(names));
 }
 
-/* Which of tfguard's own objects does a DROP name, if any? */
-static const char *
-drop_target(DropStmt *stmt, const char **kind)
+/* Which part of tfguard does a DROP name, if any? */
+static TfguardPart
+drop_target(DropStmt *stmt)
 {
 	ListCell   *lc;
 
@@ -79,31 +90,22 @@ drop_target(DropStmt *stmt, const char **kind)
 		{
 			case OBJECT_EXTENSION:
 				if (name_is_tfguard(object))
-				{
-					*kind = "extension";
-					return "tfguard";
-				}
+					return PART_EXTENSION;
 				break;
 			case OBJECT_SCHEMA:
 				if (name_is_tfguard(object) &&
 					OidIsValid(tfguard_audit_table_oid()))
-				{
-					*kind = "schema";
-					return "tfguard";
-				}
+					return PART_SCHEMA;
 				break;
 			case OBJECT_TABLE:
 				if (qualified_name_is_audit_table(castNode(List, object)))
-				{
-					*kind = "audit table";
-					return "tfguard.audit_log";
-				}
+					return PART_AUDIT_TABLE;
 				break;
 			default:
-				return NULL;
+				return PART_NONE;
 		}
 	}
-	return NULL;
+	return PART_NONE;
 }
 
 /* Does any of the relations (RangeVars) name the audit table? */
@@ -218,138 +220,150 @@ drops_from_tfguard_schema(DropStmt *stmt)
 	return false;
 }
 
-/* Called from the ProcessUtility hook for every utility statement. */
-void
-tfguard_classify_utility(PlannedStmt *pstmt)
+/* Does a function name (RENAME, SET SCHEMA, ALTER FUNCTION) lie in schema tfguard? */
+static bool
+function_in_tfguard_schema(ObjectType type, Node *object)
 {
-	Node	   *parsetree = pstmt->utilityStmt;
-	const char *kind = NULL;
-	const char *object = NULL;
+	return (type == OBJECT_FUNCTION || type == OBJECT_PROCEDURE ||
+			type == OBJECT_ROUTINE) &&
+		creates_in_tfguard_schema(castNode(ObjectWithArgs, object)->objname);
+}
 
-	if (tfguard_running_own_script())
-		return;
+static List *
+range_var_name(RangeVar *relation)
+{
+	return relation->schemaname ?
+		list_make2(makeString(relation->schemaname), makeString(relation->relname)) :
+		list_make1(makeString(relation->relname));
+}
 
+/* Which part of tfguard would the statement change, if any? */
+static TfguardPart
+part_changed(Node *parsetree, const char **setting)
+{
 	switch (nodeTag(parsetree))
 	{
 		case T_AlterSystemStmt:
 			/* in every database: the settings are the whole cluster's */
-			if ((object = alter_system_target((AlterSystemStmt *) parsetree)) != NULL)
-				kind = "setting";
-			break;
-		case T_CreateFunctionStmt:
-			if (creates_in_tfguard_schema(((CreateFunctionStmt *) parsetree)->funcname))
-			{
-				kind = "schema";
-				object = "tfguard";
-			}
-			break;
-		case T_AlterFunctionStmt:
-			if (creates_in_tfguard_schema(((AlterFunctionStmt *) parsetree)->func->objname))
-			{
-				kind = "schema";
-				object = "tfguard";
-			}
-			break;
-		case T_ViewStmt:
-			{
-				RangeVar   *view = ((ViewStmt *) parsetree)->view;
-
-				if (creates_in_tfguard_schema(view->schemaname ?
-											  list_make2(makeString(view->schemaname),
-														 makeString(view->relname)) :
-											  list_make1(makeString(view->relname))))
-				{
-					kind = "schema";
-					object = "tfguard";
-				}
-			}
-			break;
+			*setting = alter_system_target((AlterSystemStmt *) parsetree);
+			return *setting ? PART_SETTING : PART_NONE;
 		case T_DropStmt:
-			object = drop_target((DropStmt *) parsetree, &kind);
-			if (object == NULL && drops_from_tfguard_schema((DropStmt *) parsetree))
 			{
-				kind = "schema";
-				object = "tfguard";
-			}
-			break;
-		case T_CopyStmt:
-			if (((CopyStmt *) parsetree)->is_from && !tfguard_is_audit_writer &&
-				range_var_is_audit_table(((CopyStmt *) parsetree)->relation))
-				object = "tfguard.audit_log";
-			break;
-		case T_AlterTableStmt:
-			if (alter_table_touches_audit_table((AlterTableStmt *) parsetree))
-				object = "tfguard.audit_log";
-			else if (range_var_in_tfguard_schema(((AlterTableStmt *) parsetree)->relation))
-			{
-				kind = "schema";
-				object = "tfguard";
-			}
-			break;
-		case T_CreateStmt:
-			if (any_is_audit_table(((CreateStmt *) parsetree)->inhRelations))
-				object = "tfguard.audit_log";
-			break;
-		case T_CreateTrigStmt:
-			if (range_var_is_audit_table(((CreateTrigStmt *) parsetree)->relation))
-				object = "tfguard.audit_log";
-			break;
-		case T_RuleStmt:
-			if (range_var_is_audit_table(((RuleStmt *) parsetree)->relation))
-				object = "tfguard.audit_log";
-			break;
-		case T_IndexStmt:
-			if (range_var_is_audit_table(((IndexStmt *) parsetree)->relation))
-				object = "tfguard.audit_log";
-			break;
-		case T_LockStmt:
-			if (any_is_audit_table(((LockStmt *) parsetree)->relations))
-				object = "tfguard.audit_log";
-			break;
-		case T_AlterSeqStmt:
-			if (range_var_in_tfguard_schema(((AlterSeqStmt *) parsetree)->sequence))
-			{
-				kind = "sequence";
-				object = "tfguard.audit_log_id_seq";
-			}
-			break;
-		case T_AlterExtensionStmt:
-			if (strcmp(((AlterExtensionStmt *) parsetree)->extname, "tfguard") == 0)
-			{
-				kind = "extension";
-				object = "tfguard";
-			}
-			break;
-		case T_AlterExtensionContentsStmt:
-			if (strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "tfguard") == 0)
-			{
-				kind = "extension";
-				object = "tfguard";
-			}
-			break;
-		case T_AlterObjectSchemaStmt:
-			if (range_var_is_audit_table(((AlterObjectSchemaStmt *) parsetree)->relation))
-				object = "tfguard.audit_log";
-			break;
-		case T_RenameStmt:
-			{
-				RenameStmt *stmt = (RenameStmt *) parsetree;
+				TfguardPart part = drop_target((DropStmt *) parsetree);
 
-				if (stmt->renameType == OBJECT_SCHEMA &&
-					strcmp(stmt->subname, "tfguard") == 0 &&
-					OidIsValid(tfguard_audit_table_oid()))
-				{
-					kind = "schema";
-					object = "tfguard";
-				}
-				else if (range_var_is_audit_table(stmt->relation))
-					object = "tfguard.audit_log";
+				if (part == PART_NONE &&
+					drops_from_tfguard_schema((DropStmt *) parsetree))
+					part = PART_SCHEMA;
+				return part;
 			}
-			break;
+		case T_AlterExtensionStmt:
+			return strcmp(((AlterExtensionStmt *) parsetree)->extname, "tfguard") == 0 ?
+				PART_EXTENSION : PART_NONE;
+		case T_AlterExtensionContentsStmt:
+			return strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "tfguard") == 0 ?
+				PART_EXTENSION : PART_NONE;
 		default:
 			break;
 	}
 
-	if (object != NULL)
-		refuse_reconfigure(kind ? kind : "audit table", object);
+	/* the rest concerns objects of the home database only */
+	if (!OidIsValid(tfguard_audit_table_oid()))
+		return PART_NONE;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_CopyStmt:
+			return ((CopyStmt *) parsetree)->is_from && !tfguard_is_audit_writer &&
+				range_var_is_audit_table(((CopyStmt *) parsetree)->relation) ?
+				PART_AUDIT_TABLE : PART_NONE;
+		case T_AlterTableStmt:
+			if (alter_table_touches_audit_table((AlterTableStmt *) parsetree))
+				return PART_AUDIT_TABLE;
+			return range_var_in_tfguard_schema(((AlterTableStmt *) parsetree)->relation) ?
+				PART_SCHEMA : PART_NONE;
+		case T_CreateStmt:
+			return any_is_audit_table(((CreateStmt *) parsetree)->inhRelations) ?
+				PART_AUDIT_TABLE : PART_NONE;
+		case T_CreateTrigStmt:
+			return range_var_is_audit_table(((CreateTrigStmt *) parsetree)->relation) ?
+				PART_AUDIT_TABLE : PART_NONE;
+		case T_RuleStmt:
+			return range_var_is_audit_table(((RuleStmt *) parsetree)->relation) ?
+				PART_AUDIT_TABLE : PART_NONE;
+		case T_IndexStmt:
+			return range_var_is_audit_table(((IndexStmt *) parsetree)->relation) ?
+				PART_AUDIT_TABLE : PART_NONE;
+		case T_LockStmt:
+			return any_is_audit_table(((LockStmt *) parsetree)->relations) ?
+				PART_AUDIT_TABLE : PART_NONE;
+		case T_AlterSeqStmt:
+			return range_var_in_tfguard_schema(((AlterSeqStmt *) parsetree)->sequence) ?
+				PART_AUDIT_SEQUENCE : PART_NONE;
+		case T_CreateFunctionStmt:
+			return creates_in_tfguard_schema(((CreateFunctionStmt *) parsetree)->funcname) ?
+				PART_SCHEMA : PART_NONE;
+		case T_AlterFunctionStmt:
+			return creates_in_tfguard_schema(((AlterFunctionStmt *) parsetree)->func->objname) ?
+				PART_SCHEMA : PART_NONE;
+		case T_ViewStmt:
+			return creates_in_tfguard_schema(range_var_name(((ViewStmt *) parsetree)->view)) ?
+				PART_SCHEMA : PART_NONE;
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+
+				if (stmt->relation && range_var_is_audit_table(stmt->relation))
+					return PART_AUDIT_TABLE;
+				if ((stmt->relation && range_var_in_tfguard_schema(stmt->relation)) ||
+					function_in_tfguard_schema(stmt->objectType, stmt->object))
+					return PART_SCHEMA;
+				return PART_NONE;
+			}
+		case T_RenameStmt:
+			{
+				RenameStmt *stmt = (RenameStmt *) parsetree;
+
+				if (stmt->renameType == OBJECT_SCHEMA)
+					return strcmp(stmt->subname, "tfguard") == 0 ? PART_SCHEMA : PART_NONE;
+				if (stmt->relation && range_var_is_audit_table(stmt->relation))
+					return PART_AUDIT_TABLE;
+				if ((stmt->relation && range_var_in_tfguard_schema(stmt->relation)) ||
+					function_in_tfguard_schema(stmt->renameType, stmt->object))
+					return PART_SCHEMA;
+				return PART_NONE;
+			}
+		default:
+			return PART_NONE;
+	}
+}
+
+/* Called from the ProcessUtility hook for every utility statement. */
+void
+tfguard_classify_utility(PlannedStmt *pstmt)
+{
+	const char *setting = NULL;
+
+	if (tfguard_running_own_script())
+		return;
+
+	switch (part_changed(pstmt->utilityStmt, &setting))
+	{
+		case PART_NONE:
+			break;
+		case PART_AUDIT_TABLE:
+			refuse_reconfigure("audit table", "tfguard.audit_log");
+			break;
+		case PART_AUDIT_SEQUENCE:
+			refuse_reconfigure("sequence", "tfguard.audit_log_id_seq");
+			break;
+		case PART_SCHEMA:
+			refuse_reconfigure("schema", "tfguard");
+			break;
+		case PART_EXTENSION:
+			refuse_reconfigure("extension", "tfguard");
+			break;
+		case PART_SETTING:
+			refuse_reconfigure("setting", setting);
+			break;
+	}
 }
