@@ -146,6 +146,23 @@ audit_id_arg(int argc, char **argv, const char *usage)
 	return id;
 }
 
+/*
+ * getopt_long returned '?': "--help" prints the usage (and what the
+ * command does) and exits 0; anything else is bad usage, exit 2.
+ */
+static void
+help_or_usage(char **argv, const char *usage, const char *description)
+{
+	if (strcmp(argv[optind - 1], "--help") == 0)
+	{
+		printf("usage: %s %s\n", progname, usage);
+		if (description)
+			printf("\n%s\n", description);
+		exit(0);
+	}
+	fail(EXIT_USAGE, "usage: %s %s", progname, usage);
+}
+
 static int
 no_options(int argc, char **argv, const char *usage)
 {
@@ -153,14 +170,7 @@ no_options(int argc, char **argv, const char *usage)
 	int			c;
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1)
-	{
-		if (c == '?' && strcmp(argv[optind - 1], "--help") == 0)
-		{
-			printf("usage: %s %s\n", progname, usage);
-			exit(0);
-		}
-		fail(EXIT_USAGE, "usage: %s %s", progname, usage);
-	}
+		help_or_usage(argv, usage, NULL);
 	return optind;
 }
 
@@ -248,13 +258,10 @@ cmd_approve(PGconn *conn, int argc, char **argv)
 			reason = optarg;
 		else if (c == 'y')
 			yes = true;
-		else if (strcmp(argv[optind - 1], "--help") == 0)
-		{
-			printf("usage: %s %s\n\nUnlock a refused attempt's operation on its object for the session that\nmade it. Without --yes, shows the attempt and asks you to type the object's name.\n", progname, usage);
-			return 0;
-		}
 		else
-			fail(EXIT_USAGE, "usage: %s %s", progname, usage);
+			help_or_usage(argv, usage,
+						  "Unlock a refused attempt's operation on its object for the session that\n"
+						  "made it. Without --yes, shows the attempt and asks you to type the object's name.");
 	}
 	id = audit_id_arg(argc, argv, usage);
 
@@ -304,13 +311,8 @@ cmd_deny(PGconn *conn, int argc, char **argv)
 	{
 		if (c == 'r')
 			reason = optarg;
-		else if (strcmp(argv[optind - 1], "--help") == 0)
-		{
-			printf("usage: %s %s\n", progname, usage);
-			return 0;
-		}
 		else
-			fail(EXIT_USAGE, "usage: %s %s", progname, usage);
+			help_or_usage(argv, usage, "Close a request without unlocking anything.");
 	}
 	params[0] = audit_id_arg(argc, argv, usage);
 	params[1] = reason;
@@ -401,12 +403,9 @@ cmd_issue(PGconn *conn, int argc, char **argv)
 				reason = optarg;
 				break;
 			default:
-				if (strcmp(argv[optind - 1], "--help") == 0)
-				{
-					printf("usage: %s %s\n\nIssue an unlock token for another role. The token alone is printed on the\nlast line of standard output; tfguard keeps only its hash.\n", progname, usage);
-					return 0;
-				}
-				fail(EXIT_USAGE, "usage: %s %s", progname, usage);
+				help_or_usage(argv, usage,
+							  "Issue an unlock token for another role. The token alone is printed on the\n"
+							  "last line of standard output; tfguard keeps only its hash.");
 		}
 	}
 	if (role == NULL || nops == 0)
@@ -493,13 +492,10 @@ cmd_audit(PGconn *conn, int argc, char **argv)
 			decision = optarg;
 		else if (c == 'f')
 			follow = true;
-		else if (strcmp(argv[optind - 1], "--help") == 0)
-		{
-			printf("usage: %s %s\n\nRecent rows of the audit trail; --follow keeps printing new ones as they are\ncommitted (LISTEN tfguard_audit).\n", progname, usage);
-			return 0;
-		}
 		else
-			fail(EXIT_USAGE, "usage: %s %s", progname, usage);
+			help_or_usage(argv, usage,
+						  "Recent rows of the audit trail; --follow keeps printing new ones as they are\n"
+						  "committed (LISTEN tfguard_audit).");
 	}
 	if (optind < argc)
 		fail(EXIT_USAGE, "unexpected argument \"%s\"", argv[optind]);
