@@ -8,6 +8,7 @@ OBJS = \
 	src/relation.o \
 	src/classify_utility.o \
 	src/decide.o \
+	src/identity.o \
 	src/audit.o \
 	src/audit_writer.o \
 	src/unlock.o \
@@ -43,3 +44,6 @@ install-cli: cli
 clean: clean-cli
 clean-cli:
 	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG) clean
+
+# header changes rebuild every object (PGXS tracks no header dependencies)
+$(OBJS): $(wildcard $(srcdir)/src/*.h)

@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
@@ -42,6 +43,9 @@ typedef struct Request
 	char	   *object_name;
 	int			backend_pid;
 	TimestampTz backend_start;
+	Oid			object_oid;		/* what the approval binds to */
+	Oid			database_oid;
+	TransactionId object_stamp;
 } Request;
 
 #define READ_REQUEST \
@@ -50,7 +54,8 @@ typedef struct Request
 	" EXISTS (SELECT 1 FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
 	"         AND d.operation = 'approve')," \
 	" EXISTS (SELECT 1 FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
-	"         AND d.operation = 'deny')" \
+	"         AND d.operation = 'deny')," \
+	" object_oid, database_oid, object_xmin" \
 	" FROM tfguard.audit_log a WHERE a.id = $1"
 
 /*
@@ -93,6 +98,15 @@ read_request(int64 id, bool for_deny)
 	request->backend_start = isnull ? 0 :
 		DatumGetTimestampTz(SPI_getbinval(row, desc, 6, &isnull));
 	decision = SPI_getvalue(row, desc, 7);
+	request->object_oid = DatumGetObjectId(SPI_getbinval(row, desc, 10, &isnull));
+	if (isnull)
+		request->object_oid = InvalidOid;
+	request->database_oid = DatumGetObjectId(SPI_getbinval(row, desc, 11, &isnull));
+	if (isnull)
+		request->database_oid = InvalidOid;
+	request->object_stamp = DatumGetTransactionId(SPI_getbinval(row, desc, 12, &isnull));
+	if (isnull)
+		request->object_stamp = InvalidTransactionId;
 
 	if (strcmp(decision, "blocked") != 0 ||
 		!tfguard_parse_operation(request->operation, &operation) ||
@@ -148,7 +162,7 @@ record_decision(const char *operation, const char *decision,
 				const char *detail)
 {
 	AuditEvent	event = {operation, request->object_name, decision,
-	approval_id, detail, request->id, NULL};
+	approval_id, detail, request->id, NULL, InvalidOid, InvalidTransactionId};
 
 	return tfguard_audit_event_or_error(&event);
 }
@@ -186,10 +200,19 @@ tfguard_approve(PG_FUNCTION_ARGS)
 
 	(void) tfguard_parse_operation(request->operation, &operation);
 	role = get_role_oid(request->session_role, false);
-	database = get_database_oid(request->database_name, false);
+	/* by identity: a database renamed into the name is another database */
+	database = request->database_oid;
+	if (!OidIsValid(database))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("audit id " INT64_FORMAT " does not record which database it was made in", id),
+				 errdetail("It was refused by an older version of tfguard; nothing was unlocked."),
+				 errhint("The agent must try again, and that attempt can be approved.")));
 	approval_id = tfguard_unlock_grant_approval(id, role, request->session_role,
 												database, request->database_name,
 												operation, request->object_name,
+												request->object_oid,
+												request->object_stamp,
 												request->backend_pid,
 												request->backend_start,
 												ttl_s, reason);

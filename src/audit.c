@@ -106,6 +106,9 @@ fill_record(AuditRecord *record, const AuditEvent *event)
 	record->backend_pid = MyProcPid;
 	record->backend_start = MyStartTimestamp;
 	record->refers_to = event->refers_to;
+	record->object_oid = event->object_id;
+	record->database_oid = MyDatabaseId;
+	record->object_stamp = event->object_stamp;
 	record->encoding = GetDatabaseEncoding();
 	copy_text(record->operation, event->operation, sizeof(record->operation));
 	copy_text(record->decision, event->decision, sizeof(record->decision));

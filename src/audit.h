@@ -21,6 +21,8 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
+#include "tfguard.h"
+
 #define AUDIT_QUEUE_SLOTS 64
 #define AUDIT_STATEMENT_MAX 4096
 #define AUDIT_TEXT_MAX 256
@@ -41,6 +43,9 @@ typedef struct AuditRecord
 	int			backend_pid;
 	TimestampTz backend_start;
 	int64		refers_to;
+	Oid			object_oid;		/* the attempt's relation or database */
+	Oid			database_oid;	/* where the attempt was made */
+	TransactionId object_stamp; /* raw xmin of the object's catalog row */
 	int			encoding;		/* of the database the texts come from */
 	char		operation[32];
 	char		decision[16];
@@ -49,7 +54,7 @@ typedef struct AuditRecord
 	char		current_role[NAMEDATALEN];
 	char		client_addr[64];	/* empty for Unix-socket connections */
 	char		application_name[NAMEDATALEN];
-	char		object_name[2 * NAMEDATALEN + 1];
+	char		object_name[TFGUARD_OBJECT_NAME_MAX];
 	char		token_id[64];
 	char		detail[AUDIT_TEXT_MAX];
 	char		impact[AUDIT_TEXT_MAX * 2];

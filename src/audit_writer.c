@@ -48,15 +48,23 @@ PGDLLEXPORT void tfguard_audit_writer_main(Datum main_arg);
 /* true in the writer: its own INSERTs into the audit table are allowed */
 bool		tfguard_is_audit_writer = false;
 
+/*
+ * The writer numbers the rows itself: it is the only one that inserts, and
+ * a sequence would be one more object a superuser could reset (setval) to
+ * make every later insert fail on the primary key.
+ */
 #define INSERT_AUDIT_ROW \
-	"INSERT INTO tfguard.audit_log (logged_at, database_name, session_role," \
+	"INSERT INTO tfguard.audit_log (id, logged_at, database_name, session_role," \
 	" \"current_role\", client_addr, application_name, backend_pid, operation," \
 	" object_name, statement, decision, token_id, detail, backend_start," \
-	" refers_to, impact)" \
-	" VALUES ($1, $2, $3, $4, $5::inet, $6, $7, $8, $9, $10, $11, $12, $13," \
-	" $14, $15, $16)" \
-	" RETURNING id"
-#define INSERT_AUDIT_NARGS 16
+	" refers_to, impact, object_oid, database_oid, object_xmin)" \
+	" VALUES ($17, $1, $2, $3, $4, $5::inet, $6, $7, $8, $9, $10, $11, $12, $13," \
+	" $14, $15, $16, $18, $19, $20)"
+#define INSERT_AUDIT_NARGS 20
+#define LAST_AUDIT_ID "SELECT pg_catalog.max(id) FROM tfguard.audit_log"
+
+/* the id of the next row; 0 until read from the table (again after a failure) */
+static int64 next_audit_id = 0;
 
 void
 tfguard_audit_writer_register(void)
@@ -190,18 +198,30 @@ text_or_null(const char *value, int encoding, char *nulls, int i)
 static const Oid insert_argtypes[INSERT_AUDIT_NARGS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
 	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, INT8OID, TEXTOID
+	TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, OIDOID, OIDOID, XIDOID
 };
 
 /* The INSERT, planned once per writer; forgotten after any failed round. */
 static SPIPlanPtr insert_plan = NULL;
 
+/* The id the next row gets: one past the highest in the table. */
 static int64
-insert_record(const AuditRecord *r)
+read_next_audit_id(void)
+{
+	bool		isnull;
+	Datum		last;
+
+	if (SPI_execute(LAST_AUDIT_ID, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the last id of tfguard.audit_log");
+	last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 1 : DatumGetInt64(last) + 1;
+}
+
+static void
+insert_record(const AuditRecord *r, int64 id)
 {
 	Datum		values[INSERT_AUDIT_NARGS];
 	char		nulls[INSERT_AUDIT_NARGS + 1];
-	bool		isnull;
 
 	if (insert_plan == NULL)
 	{
@@ -232,12 +252,16 @@ insert_record(const AuditRecord *r)
 	values[14] = Int64GetDatum(r->refers_to);
 	nulls[14] = r->refers_to == 0 ? 'n' : ' ';
 	values[15] = text_or_null(r->impact, r->encoding, nulls, 15);
+	values[16] = Int64GetDatum(id);
+	values[17] = ObjectIdGetDatum(r->object_oid);
+	nulls[17] = OidIsValid(r->object_oid) ? ' ' : 'n';
+	values[18] = ObjectIdGetDatum(r->database_oid);
+	values[19] = TransactionIdGetDatum(r->object_stamp);
+	nulls[19] = TransactionIdIsValid(r->object_stamp) ? ' ' : 'n';
 
-	if (SPI_execute_plan(insert_plan, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+	if (SPI_execute_plan(insert_plan, values, nulls, false, 1) != SPI_OK_INSERT ||
 		SPI_processed != 1)
 		elog(ERROR, "could not insert into tfguard.audit_log");
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									   SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /*
@@ -271,14 +295,23 @@ check_audit_table(void)
 
 /*
  * Refused attempts await a human's decision: tell the listeners on channel
- * tfguard_pending, at commit, with their audit ids (comma-separated, one
- * notification per round: a flood must not cost one NOTIFY per refusal).
+ * tfguard_pending with their audit ids (comma-separated, one notification
+ * per round: a flood must not cost one NOTIFY per refusal), and those on
+ * tfguard_audit with the last new id.
+ *
+ * Best effort, in a transaction of its own after the records committed:
+ * any role can fill the cluster's notification queue (a listener idle in
+ * a transaction, pg_notify in a loop), and a full queue fails the commit
+ * that notifies.  The trail must not depend on it.  Listeners treat a
+ * notification as "look again", never as data: any role can NOTIFY these
+ * channels too.
  */
 static void
-notify_pending(const int64 *ids, const AuditRecord *records, int n)
+notify_listeners(const int64 *ids, const AuditRecord *records, int n)
 {
 	StringInfoData payload;
 	GuardedOperation operation;
+	MemoryContext caller_context = CurrentMemoryContext;
 
 	initStringInfo(&payload);
 	for (int i = 0; i < n; i++)
@@ -288,13 +321,32 @@ notify_pending(const int64 *ids, const AuditRecord *records, int n)
 			appendStringInfo(&payload, "%s" INT64_FORMAT,
 							 payload.len ? "," : "", ids[i]);
 	}
-	if (payload.len > 0)
-		Async_Notify("tfguard_pending", payload.data);
 
-	/* every new row, for followers of the whole trail ("tfguard audit --follow") */
-	resetStringInfo(&payload);
-	appendStringInfo(&payload, INT64_FORMAT, ids[n - 1]);
-	Async_Notify("tfguard_audit", payload.data);
+	PG_TRY();
+	{
+		StartTransactionCommand();
+		if (payload.len > 0)
+			Async_Notify("tfguard_pending", payload.data);
+		/* every new row, for followers of the whole trail (tfguard audit --follow) */
+		resetStringInfo(&payload);
+		appendStringInfo(&payload, INT64_FORMAT, ids[n - 1]);
+		Async_Notify("tfguard_audit", payload.data);
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(caller_context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(WARNING,
+				(errmsg("tfguard audit writer could not notify listeners: %s",
+						edata->message),
+				 errdetail("The audit records were committed; only the notification was lost.")));
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -320,13 +372,18 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 		pgstat_report_activity(STATE_RUNNING, "writing tfguard audit records");
 
 		check_audit_table();
+		if (next_audit_id == 0)
+			next_audit_id = read_next_audit_id();
 		for (int i = 0; i < n; i++)
-			ids[i] = insert_record(&records[i]);
-		notify_pending(ids, records, n);
+		{
+			ids[i] = next_audit_id + i;
+			insert_record(&records[i], ids[i]);
+		}
 
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		next_audit_id += n;
 	}
 	PG_CATCH();
 	{
@@ -337,6 +394,7 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		failure = edata->message;
+		next_audit_id = 0;
 		if (insert_plan)
 		{
 			SPI_freeplan(insert_plan);
@@ -431,6 +489,7 @@ write_pending_records(void)
 	{
 		for (int i = 0; i < n; i++)
 			log_record(ids[i], &records[i]);
+		notify_listeners(ids, records, n);
 	}
 	pfree(records);
 }

@@ -42,6 +42,7 @@ classify_database_drop(Oid databaseId)
 	attempt.object_kind = strcmp(dbname, tfguard_database) == 0 ?
 		"home database" : "database";
 	attempt.object_name = dbname;
+	attempt.object_class = DatabaseRelationId;
 	attempt.object_id = databaseId;
 	tfguard_decide(&attempt);
 }

@@ -31,6 +31,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_class.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/primnodes.h"
 #include "parser/parsetree.h"
@@ -483,10 +484,38 @@ classify_audit_table_writes(PlannedStmt *stmt)
 			attempt.operation = GUARDED_RECONFIGURE;
 			attempt.object_kind = "audit table";
 			attempt.object_name = "tfguard.audit_log";
+			attempt.object_class = RelationRelationId;
 			attempt.object_id = audit_table;
 			tfguard_decide(&attempt);
 		}
 	}
+}
+
+/* PlanVisitor: an UPDATE or MERGE, which can move rows between partitions? */
+static bool
+node_may_move_rows(Plan *plan, void *context)
+{
+	return IsA(plan, ModifyTable) &&
+		(((ModifyTable *) plan)->operation == CMD_UPDATE
+#ifdef HAVE_MERGE
+		 || ((ModifyTable *) plan)->operation == CMD_MERGE
+#endif
+		);
+}
+
+static bool
+plan_may_move_rows(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (plan_tree_walk(stmt->planTree, node_may_move_rows, NULL))
+		return true;
+	foreach(lc, stmt->subplans)
+	{
+		if (plan_tree_walk((Plan *) lfirst(lc), node_may_move_rows, NULL))
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -503,12 +532,16 @@ tfguard_classify_plan(PlannedStmt *stmt)
 		return;
 	classify_audit_table_writes(stmt);
 
-	/* an UPDATE can move old rows into a partition created just now */
-	if (stmt->commandType == CMD_UPDATE
+	/*
+	 * An UPDATE can move old rows into a partition created just now, and
+	 * so can one in a data-modifying CTE of any statement: the top command
+	 * does not tell, the plan's ModifyTable nodes do.
+	 */
+	if (stmt->commandType == CMD_UPDATE ||
 #ifdef HAVE_MERGE
-		|| stmt->commandType == CMD_MERGE
+		stmt->commandType == CMD_MERGE ||
 #endif
-		)
+		(stmt->hasModifyingCTE && plan_may_move_rows(stmt)))
 		tfguard_new_partitions_may_hold_old_rows();
 
 	if (stmt->commandType != CMD_DELETE &&

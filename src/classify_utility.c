@@ -1,29 +1,49 @@
 /*-------------------------------------------------------------------------
  *
  * classify_utility.c
- *	  Utility statements that change tfguard itself -> reconfigure attempts.
+ *	  Utility statements that change tfguard itself -> reconfigure attempts;
+ *	  REFRESH MATERIALIZED VIEW that would empty a view -> truncate attempts.
  *
  * Most guarded operations are classified where PostgreSQL removes the
- * object (classify_object.c).  Statements aimed at tfguard's own objects
- * in the home database (the extension, schema tfguard, the audit table)
- * are caught here instead, from the parse tree, before PostgreSQL takes
- * any lock:
+ * object (classify_object.c).  Statements aimed at tfguard itself are
+ * caught here instead, from the parse tree, before PostgreSQL takes any
+ * lock of its own:
  *
  * - refusing a DROP at OAT_DROP would wait for the audit writer while
  *   holding the lock the writer needs to record the refusal;
  * - COPY ... FROM writes rows without going through the executor hook
  *   that protects the audit table from every other write;
- * - ALTER TABLE can empty columns (ALTER ... TYPE ... USING NULL), and a
- *   rename would move the table out from under the name-based protection.
+ * - REINDEX, CLUSTER, VACUUM FULL and LOCK would hold a lock that stalls
+ *   the writer, and with it every guarded operation of the cluster;
+ * - GRANT, OWNER TO, rules and SECURITY DEFINER change who may do what
+ *   with the trail and the admin functions.
+ *
+ * Objects are judged by what the names resolve to (search_path applied),
+ * never by how the statement spells them: an unqualified name with
+ * tfguard on the search path is tfguard's object all the same.  Setting
+ * names are compared as PostgreSQL compares them, in any case.
+ *
+ * Cost: the switch on the statement type comes first; ordinary statements
+ * (transaction control, SET, DML wrapped in utility) look nothing up.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "commands/extension.h"
+#include "commands/tablecmds.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_func.h"
+#include "utils/formatting.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "tfguard.h"
 
@@ -32,9 +52,9 @@ typedef enum TfguardPart
 {
 	PART_NONE,
 	PART_AUDIT_TABLE,			/* tfguard.audit_log */
-	PART_AUDIT_SEQUENCE,		/* the audit table's ids */
 	PART_SCHEMA,				/* schema tfguard and what it holds */
 	PART_EXTENSION,				/* the extension itself */
+	PART_HOME_DATABASE,			/* the database that holds the trail */
 	PART_SETTING				/* a setting ALTER SYSTEM would write */
 } TfguardPart;
 
@@ -46,119 +66,165 @@ refuse_reconfigure(const char *object_kind, const char *object_name)
 	attempt.operation = GUARDED_RECONFIGURE;
 	attempt.object_kind = object_kind;
 	attempt.object_name = object_name;
+	attempt.object_class = InvalidOid;
 	attempt.object_id = InvalidOid;
 	tfguard_decide(&attempt);
 }
 
-static bool
-range_var_is_audit_table(RangeVar *relation)
-{
-	Oid			audit_table;
+/* ---------- what names resolve to ---------- */
 
-	if (relation == NULL)
-		return false;
-	audit_table = tfguard_audit_table_oid();
-	return OidIsValid(audit_table) &&
-		RangeVarGetRelid(relation, NoLock, true) == audit_table;
+/* Schema tfguard of this database, if this is the home database. */
+static Oid
+tfguard_namespace(void)
+{
+	Oid			audit_table = tfguard_audit_table_oid();
+
+	return OidIsValid(audit_table) ? get_rel_namespace(audit_table) : InvalidOid;
 }
 
-/* Is the name (a String, or a List of them for qualified names) "tfguard"? */
-static bool
-name_is_tfguard(Node *name)
-{
-	return IsA(name, String) && strcmp(strVal(name), "tfguard") == 0;
-}
-
-static bool
-qualified_name_is_audit_table(List *names)
-{
-	return OidIsValid(tfguard_audit_table_oid()) &&
-		range_var_is_audit_table(makeRangeVarFromNameList(names));
-}
-
-/* Which part of tfguard does a DROP name, if any? */
 static TfguardPart
-drop_target(DropStmt *stmt)
+part_of_relation(Oid relid)
 {
-	ListCell   *lc;
-
-	foreach(lc, stmt->objects)
-	{
-		Node	   *object = lfirst(lc);
-
-		switch (stmt->removeType)
-		{
-			case OBJECT_EXTENSION:
-				if (name_is_tfguard(object))
-					return PART_EXTENSION;
-				break;
-			case OBJECT_SCHEMA:
-				if (name_is_tfguard(object) &&
-					OidIsValid(tfguard_audit_table_oid()))
-					return PART_SCHEMA;
-				break;
-			case OBJECT_TABLE:
-				if (qualified_name_is_audit_table(castNode(List, object)))
-					return PART_AUDIT_TABLE;
-				break;
-			default:
-				return PART_NONE;
-		}
-	}
-	return PART_NONE;
+	if (!OidIsValid(relid))
+		return PART_NONE;
+	if (relid == tfguard_audit_table_oid())
+		return PART_AUDIT_TABLE;
+	return get_rel_namespace(relid) == tfguard_namespace() ? PART_SCHEMA : PART_NONE;
 }
 
-/* Does any of the relations (RangeVars) name the audit table? */
-static bool
-any_is_audit_table(List *relations)
+static TfguardPart
+part_of_range_var(RangeVar *relation)
 {
-	ListCell   *lc;
+	if (relation == NULL)
+		return PART_NONE;
+	return part_of_relation(RangeVarGetRelid(relation, NoLock, true));
+}
 
-	foreach(lc, relations)
-	{
-		if (range_var_is_audit_table(lfirst_node(RangeVar, lc)))
-			return true;
-	}
-	return false;
+static TfguardPart
+part_of_qualified_name(List *names)
+{
+	return part_of_range_var(makeRangeVarFromNameList(names));
+}
+
+static TfguardPart
+part_of_schema_name(const char *name)
+{
+	Oid			nspid = get_namespace_oid(name, true);
+
+	return OidIsValid(nspid) && nspid == tfguard_namespace() ? PART_SCHEMA : PART_NONE;
+}
+
+static TfguardPart
+part_of_function(ObjectType type, ObjectWithArgs *function)
+{
+	Oid			funcid = LookupFuncWithArgs(type, function, true);
+
+	return OidIsValid(funcid) && get_func_namespace(funcid) == tfguard_namespace() ?
+		PART_SCHEMA : PART_NONE;
+}
+
+/* The more serious of two parts: the audit table, then the rest. */
+static TfguardPart
+worse(TfguardPart a, TfguardPart b)
+{
+	return a == PART_NONE ? b : a;
 }
 
 /*
- * ALTER TABLE of the audit table itself, or of another table to make it
- * inherit from the audit table (its rows would then show in the trail).
+ * Which part of tfguard is the object a statement names, as "type" and
+ * "object" appear in DropStmt, RenameStmt, AlterObjectSchemaStmt and
+ * AlterOwnerStmt?  Types tfguard has no object of answer PART_NONE.
  */
-static bool
-alter_table_touches_audit_table(AlterTableStmt *stmt)
+static TfguardPart
+part_of_object(ObjectType type, Node *object)
 {
+	if (object == NULL)
+		return PART_NONE;
+	switch (type)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_SEQUENCE:
+		case OBJECT_INDEX:
+		case OBJECT_FOREIGN_TABLE:
+			return part_of_qualified_name(castNode(List, object));
+		case OBJECT_COLUMN:
+		case OBJECT_RULE:
+		case OBJECT_TRIGGER:
+		case OBJECT_POLICY:
+		case OBJECT_TABCONSTRAINT:
+			/* the relation's name, then the column's, rule's ... */
+			return list_length(castNode(List, object)) < 2 ? PART_NONE :
+				part_of_qualified_name(list_truncate(list_copy(castNode(List, object)),
+													 list_length(castNode(List, object)) - 1));
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+		case OBJECT_AGGREGATE:
+			return part_of_function(type, castNode(ObjectWithArgs, object));
+		case OBJECT_SCHEMA:
+			return part_of_schema_name(strVal(object));
+		case OBJECT_EXTENSION:
+			return strcmp(strVal(object), "tfguard") == 0 ? PART_EXTENSION : PART_NONE;
+		case OBJECT_DATABASE:
+			return strcmp(strVal(object), tfguard_database) == 0 ?
+				PART_HOME_DATABASE : PART_NONE;
+		default:
+			return PART_NONE;
+	}
+}
+
+static TfguardPart
+part_of_objects(ObjectType type, List *objects)
+{
+	TfguardPart part = PART_NONE;
 	ListCell   *lc;
 
-	if (range_var_is_audit_table(stmt->relation))
-		return true;
-	foreach(lc, stmt->cmds)
-	{
-		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
-
-		if (cmd->subtype == AT_AddInherit &&
-			range_var_is_audit_table((RangeVar *) cmd->def))
-			return true;
-	}
-	return false;
+	foreach(lc, objects)
+		part = worse(part, part_of_object(type, lfirst(lc)));
+	return part;
 }
 
-/* Is the relation in schema tfguard of the home database (its sequence)? */
-static bool
-range_var_in_tfguard_schema(RangeVar *relation)
+static TfguardPart
+part_of_range_vars(List *relations)
 {
-	Oid			audit_table = tfguard_audit_table_oid();
-	Oid			relid;
+	TfguardPart part = PART_NONE;
+	ListCell   *lc;
 
-	if (!OidIsValid(audit_table))
-		return false;
-	relid = RangeVarGetRelid(relation, NoLock, true);
-	return OidIsValid(relid) &&
-		get_rel_namespace(relid) == get_rel_namespace(audit_table);
+	foreach(lc, relations)
+		part = worse(part, part_of_range_var(lfirst_node(RangeVar, lc)));
+	return part;
 }
 
-/* Does ALTER SYSTEM touch the guard's settings or what loads it? */
+/* Would a new object of this (possibly unqualified) name land in schema tfguard? */
+static TfguardPart
+part_of_new_name(List *qualified_name)
+{
+	char	   *objname;
+
+	return QualifiedNameGetCreationNamespace(qualified_name, &objname) ==
+		tfguard_namespace() ? PART_SCHEMA : PART_NONE;
+}
+
+static TfguardPart
+part_of_new_relation(RangeVar *relation)
+{
+	if (relation->relpersistence == RELPERSISTENCE_TEMP)
+		return PART_NONE;
+	return part_of_new_name(relation->schemaname ?
+							list_make2(makeString(relation->schemaname),
+									   makeString(relation->relname)) :
+							list_make1(makeString(relation->relname)));
+}
+
+/* ---------- statement by statement ---------- */
+
+/*
+ * Does ALTER SYSTEM touch a setting that decides whether and which
+ * tfguard code loads and runs?  Returns the setting's name in lower case
+ * (as PostgreSQL shows it), or NULL.
+ */
 static const char *
 alter_system_target(AlterSystemStmt *stmt)
 {
@@ -168,94 +234,121 @@ alter_system_target(AlterSystemStmt *stmt)
 	if (name == NULL)
 		return "ALL";			/* ALTER SYSTEM RESET ALL */
 	len = strlen(name);
-	if (strncmp(name, "tfguard.", 8) == 0 ||
-		(len >= 18 && strcmp(name + len - 18, "_preload_libraries") == 0))
-		return name;
+	if (pg_strncasecmp(name, "tfguard.", 8) == 0 ||
+		(len >= 18 && pg_strcasecmp(name + len - 18, "_preload_libraries") == 0) ||
+		/* where "tfguard" is looked for when the server loads it */
+		pg_strcasecmp(name, "dynamic_library_path") == 0 ||
+		/* the audit writer is a background worker: none, no trail */
+		pg_strcasecmp(name, "max_worker_processes") == 0)
+		return asc_tolower(name, len);
 	return NULL;
 }
 
-/* Is a qualified name's schema, or else the creation schema, tfguard? */
-static bool
-creates_in_tfguard_schema(List *qualified_name)
+/* Is the named database, or the one a rename makes, the home database? */
+static TfguardPart
+rename_database_target(RenameStmt *stmt)
 {
-	char	   *objname;
-	Oid			nspid;
-
-	if (!OidIsValid(tfguard_audit_table_oid()))
-		return false;
-	nspid = QualifiedNameGetCreationNamespace(qualified_name, &objname);
-	return nspid == get_rel_namespace(tfguard_audit_table_oid());
+	return strcmp(stmt->subname, tfguard_database) == 0 ||
+		strcmp(stmt->newname, tfguard_database) == 0 ? PART_HOME_DATABASE : PART_NONE;
 }
 
-/* Does a DROP name a function, view, sequence or index in schema tfguard? */
-static bool
-drops_from_tfguard_schema(DropStmt *stmt)
+static TfguardPart
+grant_target(GrantStmt *stmt)
 {
 	ListCell   *lc;
+	TfguardPart part = PART_NONE;
 
-	foreach(lc, stmt->objects)
+	if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA)
 	{
-		List	   *names = NIL;
-		Node	   *object = lfirst(lc);
-
-		switch (stmt->removeType)
-		{
-			case OBJECT_FUNCTION:
-			case OBJECT_PROCEDURE:
-			case OBJECT_ROUTINE:
-				names = castNode(ObjectWithArgs, object)->objname;
-				break;
-			case OBJECT_VIEW:
-			case OBJECT_SEQUENCE:
-			case OBJECT_INDEX:
-				names = castNode(List, object);
-				break;
-			default:
-				return false;
-		}
-		if (list_length(names) >= 2 && name_is_tfguard(linitial(names)) &&
-			OidIsValid(tfguard_audit_table_oid()))
-			return true;
+		foreach(lc, stmt->objects)
+			part = worse(part, part_of_schema_name(strVal(lfirst(lc))));
+		return part;
 	}
-	return false;
+	if (stmt->targtype != ACL_TARGET_OBJECT)
+		return PART_NONE;
+	switch (stmt->objtype)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_SEQUENCE:
+			return part_of_range_vars(stmt->objects);
+		case OBJECT_FUNCTION:
+		case OBJECT_PROCEDURE:
+		case OBJECT_ROUTINE:
+			foreach(lc, stmt->objects)
+				part = worse(part, part_of_function(stmt->objtype,
+													lfirst_node(ObjectWithArgs, lc)));
+			return part;
+		case OBJECT_SCHEMA:
+			return part_of_objects(stmt->objtype, stmt->objects);
+		default:
+			return PART_NONE;
+	}
 }
 
-/* Does a function name (RENAME, SET SCHEMA, ALTER FUNCTION) lie in schema tfguard? */
-static bool
-function_in_tfguard_schema(ObjectType type, Node *object)
-{
-	return (type == OBJECT_FUNCTION || type == OBJECT_PROCEDURE ||
-			type == OBJECT_ROUTINE) &&
-		creates_in_tfguard_schema(castNode(ObjectWithArgs, object)->objname);
-}
-
-static List *
-range_var_name(RangeVar *relation)
-{
-	return relation->schemaname ?
-		list_make2(makeString(relation->schemaname), makeString(relation->relname)) :
-		list_make1(makeString(relation->relname));
-}
-
-/* Which part of tfguard would the statement change, if any? */
+/* VACUUM FULL takes the lock the writer's INSERT waits for. */
 static TfguardPart
-part_changed(Node *parsetree, const char **setting)
+vacuum_target(VacuumStmt *stmt)
+{
+	TfguardPart part = PART_NONE;
+	ListCell   *lc;
+	bool		full = false;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *option = lfirst_node(DefElem, lc);
+
+		if (strcmp(option->defname, "full") == 0)
+			full = option->arg == NULL || defGetBoolean(option);
+	}
+	if (!full)
+		return PART_NONE;
+	foreach(lc, stmt->rels)
+		part = worse(part, part_of_range_var(lfirst_node(VacuumRelation, lc)->relation));
+	return part;
+}
+
+static TfguardPart
+alter_table_target(AlterTableStmt *stmt)
+{
+	TfguardPart part = part_of_range_var(stmt->relation);
+	ListCell   *lc;
+
+	/* a table made to inherit from the audit table shows its rows in the trail */
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
+
+		if (cmd->subtype == AT_AddInherit &&
+			part_of_range_var((RangeVar *) cmd->def) == PART_AUDIT_TABLE)
+			return PART_AUDIT_TABLE;
+	}
+	return part;
+}
+
+/* The parts of tfguard that exist in every database: settings, databases. */
+static TfguardPart
+part_changed_anywhere(Node *parsetree, const char **setting)
 {
 	switch (nodeTag(parsetree))
 	{
 		case T_AlterSystemStmt:
-			/* in every database: the settings are the whole cluster's */
 			*setting = alter_system_target((AlterSystemStmt *) parsetree);
 			return *setting ? PART_SETTING : PART_NONE;
+		case T_RenameStmt:
+			return ((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE ?
+				rename_database_target((RenameStmt *) parsetree) : PART_NONE;
+		case T_AlterDatabaseStmt:
+			/* ALLOW_CONNECTIONS false, CONNECTION LIMIT 0: the writer is shut out */
+			return strcmp(((AlterDatabaseStmt *) parsetree)->dbname, tfguard_database) == 0 ?
+				PART_HOME_DATABASE : PART_NONE;
+		case T_AlterOwnerStmt:
+			return ((AlterOwnerStmt *) parsetree)->objectType == OBJECT_DATABASE ?
+				part_of_object(OBJECT_DATABASE, ((AlterOwnerStmt *) parsetree)->object) :
+				PART_NONE;
 		case T_DropStmt:
-			{
-				TfguardPart part = drop_target((DropStmt *) parsetree);
-
-				if (part == PART_NONE &&
-					drops_from_tfguard_schema((DropStmt *) parsetree))
-					part = PART_SCHEMA;
-				return part;
-			}
+			return ((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ?
+				part_of_objects(OBJECT_EXTENSION, ((DropStmt *) parsetree)->objects) :
+				PART_NONE;
 		case T_AlterExtensionStmt:
 			return strcmp(((AlterExtensionStmt *) parsetree)->extname, "tfguard") == 0 ?
 				PART_EXTENSION : PART_NONE;
@@ -263,104 +356,235 @@ part_changed(Node *parsetree, const char **setting)
 			return strcmp(((AlterExtensionContentsStmt *) parsetree)->extname, "tfguard") == 0 ?
 				PART_EXTENSION : PART_NONE;
 		default:
-			break;
+			return PART_NONE;
 	}
+}
 
-	/* the rest concerns objects of the home database only */
-	if (!OidIsValid(tfguard_audit_table_oid()))
-		return PART_NONE;
-
+/* Does the statement type ever concern tfguard's objects in its home database? */
+static bool
+may_touch_home_objects(Node *parsetree)
+{
 	switch (nodeTag(parsetree))
 	{
-		case T_CopyStmt:
-			return ((CopyStmt *) parsetree)->is_from && !tfguard_is_audit_writer &&
-				range_var_is_audit_table(((CopyStmt *) parsetree)->relation) ?
-				PART_AUDIT_TABLE : PART_NONE;
-		case T_AlterTableStmt:
-			if (alter_table_touches_audit_table((AlterTableStmt *) parsetree))
-				return PART_AUDIT_TABLE;
-			return range_var_in_tfguard_schema(((AlterTableStmt *) parsetree)->relation) ?
-				PART_SCHEMA : PART_NONE;
-		case T_CreateStmt:
-			return any_is_audit_table(((CreateStmt *) parsetree)->inhRelations) ?
-				PART_AUDIT_TABLE : PART_NONE;
-		case T_CreateTrigStmt:
-			return range_var_is_audit_table(((CreateTrigStmt *) parsetree)->relation) ?
-				PART_AUDIT_TABLE : PART_NONE;
-		case T_RuleStmt:
-			return range_var_is_audit_table(((RuleStmt *) parsetree)->relation) ?
-				PART_AUDIT_TABLE : PART_NONE;
-		case T_IndexStmt:
-			return range_var_is_audit_table(((IndexStmt *) parsetree)->relation) ?
-				PART_AUDIT_TABLE : PART_NONE;
-		case T_LockStmt:
-			return any_is_audit_table(((LockStmt *) parsetree)->relations) ?
-				PART_AUDIT_TABLE : PART_NONE;
-		case T_AlterSeqStmt:
-			return range_var_in_tfguard_schema(((AlterSeqStmt *) parsetree)->sequence) ?
-				PART_AUDIT_SEQUENCE : PART_NONE;
-		case T_CreateFunctionStmt:
-			return creates_in_tfguard_schema(((CreateFunctionStmt *) parsetree)->funcname) ?
-				PART_SCHEMA : PART_NONE;
-		case T_AlterFunctionStmt:
-			return creates_in_tfguard_schema(((AlterFunctionStmt *) parsetree)->func->objname) ?
-				PART_SCHEMA : PART_NONE;
-		case T_ViewStmt:
-			return creates_in_tfguard_schema(range_var_name(((ViewStmt *) parsetree)->view)) ?
-				PART_SCHEMA : PART_NONE;
+		case T_DropStmt:
+		case T_RenameStmt:
 		case T_AlterObjectSchemaStmt:
-			{
-				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+		case T_AlterOwnerStmt:
+		case T_GrantStmt:
+		case T_CopyStmt:
+		case T_AlterTableStmt:
+		case T_CreateStmt:
+		case T_CreateTrigStmt:
+		case T_RuleStmt:
+		case T_IndexStmt:
+		case T_LockStmt:
+		case T_ReindexStmt:
+		case T_ClusterStmt:
+		case T_VacuumStmt:
+		case T_AlterSeqStmt:
+		case T_CreateFunctionStmt:
+		case T_AlterFunctionStmt:
+		case T_ViewStmt:
+			return true;
+		default:
+			return false;
+	}
+}
 
-				if (stmt->relation && range_var_is_audit_table(stmt->relation))
-					return PART_AUDIT_TABLE;
-				if ((stmt->relation && range_var_in_tfguard_schema(stmt->relation)) ||
-					function_in_tfguard_schema(stmt->objectType, stmt->object))
-					return PART_SCHEMA;
-				return PART_NONE;
-			}
+/* The parts of tfguard that live in the home database: its schema's objects. */
+static TfguardPart
+part_changed_at_home(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			return part_of_objects(((DropStmt *) parsetree)->removeType,
+								   ((DropStmt *) parsetree)->objects);
 		case T_RenameStmt:
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
 				if (stmt->renameType == OBJECT_SCHEMA)
-					return strcmp(stmt->subname, "tfguard") == 0 ? PART_SCHEMA : PART_NONE;
-				if (stmt->relation && range_var_is_audit_table(stmt->relation))
-					return PART_AUDIT_TABLE;
-				if ((stmt->relation && range_var_in_tfguard_schema(stmt->relation)) ||
-					function_in_tfguard_schema(stmt->renameType, stmt->object))
-					return PART_SCHEMA;
-				return PART_NONE;
+					return part_of_schema_name(stmt->subname);
+				return worse(part_of_range_var(stmt->relation),
+							 part_of_object(stmt->renameType, stmt->object));
 			}
+		case T_AlterObjectSchemaStmt:
+			{
+				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
+
+				/* moving something into schema tfguard changes it too */
+				return worse(worse(part_of_range_var(stmt->relation),
+								   part_of_object(stmt->objectType, stmt->object)),
+							 part_of_schema_name(stmt->newschema));
+			}
+		case T_AlterOwnerStmt:
+			{
+				AlterOwnerStmt *stmt = (AlterOwnerStmt *) parsetree;
+
+				return worse(part_of_range_var(stmt->relation),
+							 part_of_object(stmt->objectType, stmt->object));
+			}
+		case T_GrantStmt:
+			return grant_target((GrantStmt *) parsetree);
+		case T_CopyStmt:
+			return ((CopyStmt *) parsetree)->is_from && !tfguard_is_audit_writer &&
+				part_of_range_var(((CopyStmt *) parsetree)->relation) == PART_AUDIT_TABLE ?
+				PART_AUDIT_TABLE : PART_NONE;
+		case T_AlterTableStmt:
+			return alter_table_target((AlterTableStmt *) parsetree);
+		case T_CreateStmt:
+			{
+				RangeVar   *table = ((CreateStmt *) parsetree)->relation;
+
+				/* INHERITS or PARTITION OF the audit table, or a table in schema tfguard */
+				return worse(part_of_range_vars(((CreateStmt *) parsetree)->inhRelations),
+							 part_of_new_relation(table));
+			}
+		case T_CreateTrigStmt:
+			return part_of_range_var(((CreateTrigStmt *) parsetree)->relation);
+		case T_RuleStmt:
+			/* CREATE OR REPLACE RULE "_RETURN" hides what a view shows */
+			return part_of_range_var(((RuleStmt *) parsetree)->relation);
+		case T_IndexStmt:
+			return part_of_range_var(((IndexStmt *) parsetree)->relation);
+		case T_LockStmt:
+			/* a view's lock reaches the tables it reads: the audit table */
+			return part_of_range_vars(((LockStmt *) parsetree)->relations);
+		case T_ReindexStmt:
+			{
+				ReindexStmt *stmt = (ReindexStmt *) parsetree;
+
+				if (stmt->kind == REINDEX_OBJECT_SCHEMA)
+					return part_of_schema_name(stmt->name);
+				return part_of_range_var(stmt->relation);
+			}
+		case T_ClusterStmt:
+			return part_of_range_var(((ClusterStmt *) parsetree)->relation);
+		case T_VacuumStmt:
+			return vacuum_target((VacuumStmt *) parsetree);
+		case T_AlterSeqStmt:
+			return part_of_range_var(((AlterSeqStmt *) parsetree)->sequence);
+		case T_CreateFunctionStmt:
+			return part_of_new_name(((CreateFunctionStmt *) parsetree)->funcname);
+		case T_AlterFunctionStmt:
+			return part_of_function(((AlterFunctionStmt *) parsetree)->objtype,
+									((AlterFunctionStmt *) parsetree)->func);
+		case T_ViewStmt:
+			return part_of_new_relation(((ViewStmt *) parsetree)->view);
 		default:
 			return PART_NONE;
 	}
 }
 
+/* ---------- REFRESH MATERIALIZED VIEW ---------- */
+
+/* Does the relation hold at least one row the statement can see? */
+static bool
+relation_has_rows(Relation relation)
+{
+	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(relation, snapshot, 0, NULL);
+	TupleTableSlot *slot = table_slot_create(relation, NULL);
+	bool		found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	return found;
+}
+
+static void
+decide_on_emptying(Oid relid)
+{
+	GuardedAttempt attempt;
+
+	if (tfguard_relation_is_guarded(relid, GUARDED_TRUNCATE, &attempt))
+		tfguard_decide(&attempt);
+}
+
+/*
+ * Before REFRESH MATERIALIZED VIEW: a populated view that holds rows is
+ * what the refresh could lose.  WITH NO DATA empties it for certain, and
+ * is decided on at once; otherwise the view's OID is returned, to look
+ * again after the refresh (a view or function it reads may have been
+ * replaced by one that returns nothing).  The lock is the one the refresh
+ * itself takes, after the same ownership check, so that nothing waits
+ * here that would not have waited anyway.
+ */
+Oid
+tfguard_classify_refresh_before(RefreshMatViewStmt *stmt)
+{
+	LOCKMODE	lockmode = stmt->concurrent ? ExclusiveLock : AccessExclusiveLock;
+	Oid			relid;
+	Relation	matview;
+	bool		has_rows;
+
+	relid = RangeVarGetRelidExtended(stmt->relation, lockmode, 0,
+									 RangeVarCallbackOwnsTable, NULL);
+	if (get_rel_relkind(relid) != RELKIND_MATVIEW)
+		return InvalidOid;		/* REFRESH reports that itself */
+	matview = table_open(relid, NoLock);
+	has_rows = RelationIsPopulated(matview) && relation_has_rows(matview);
+	table_close(matview, NoLock);
+	if (!has_rows)
+		return InvalidOid;
+	if (stmt->skipData)
+	{
+		decide_on_emptying(relid);
+		return InvalidOid;
+	}
+	return relid;
+}
+
+/* After the refresh: a view that held rows and holds none was emptied. */
+void
+tfguard_classify_refresh_after(Oid relid)
+{
+	Relation	matview;
+	bool		has_rows;
+
+	CommandCounterIncrement();
+	matview = table_open(relid, NoLock);
+	has_rows = relation_has_rows(matview);
+	table_close(matview, NoLock);
+	if (!has_rows)
+		decide_on_emptying(relid);
+}
+
+/* ---------- the entry point ---------- */
+
 /* Called from the ProcessUtility hook for every utility statement. */
 void
 tfguard_classify_utility(PlannedStmt *pstmt)
 {
+	Node	   *parsetree = pstmt->utilityStmt;
 	const char *setting = NULL;
+	TfguardPart part;
 
 	if (tfguard_running_own_script())
 		return;
 
-	switch (part_changed(pstmt->utilityStmt, &setting))
+	part = part_changed_anywhere(parsetree, &setting);
+	if (part == PART_NONE && may_touch_home_objects(parsetree) &&
+		OidIsValid(tfguard_audit_table_oid()))
+		part = part_changed_at_home(parsetree);
+
+	switch (part)
 	{
 		case PART_NONE:
 			break;
 		case PART_AUDIT_TABLE:
 			refuse_reconfigure("audit table", "tfguard.audit_log");
 			break;
-		case PART_AUDIT_SEQUENCE:
-			refuse_reconfigure("sequence", "tfguard.audit_log_id_seq");
-			break;
 		case PART_SCHEMA:
 			refuse_reconfigure("schema", "tfguard");
 			break;
 		case PART_EXTENSION:
 			refuse_reconfigure("extension", "tfguard");
+			break;
+		case PART_HOME_DATABASE:
+			refuse_reconfigure("home database", tfguard_database);
 			break;
 		case PART_SETTING:
 			refuse_reconfigure("setting", setting);

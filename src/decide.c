@@ -111,6 +111,10 @@ tfguard_decide(const GuardedAttempt *attempt)
 	event.refers_to = approval_of;
 	/* the human deciding on a refusal needs to know what is at stake */
 	event.impact = (unlocked || warn_only) ? NULL : tfguard_impact(attempt);
+	/* what an approval of this refusal will be bound to: not the name */
+	event.object_id = attempt->object_id;
+	event.object_stamp = (unlocked || warn_only) ? InvalidTransactionId :
+		tfguard_object_stamp(attempt);
 
 	if (!tfguard_audit_record(&event, &audit_id, &failure))
 		ereport(ERROR,

@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "lib/stringinfo.h"
+#include "pgstat.h"
 #include "tcop/tcopprot.h"
 #include "utils/elog.h"
 #include "utils/memutils.h"
@@ -101,6 +102,20 @@ tfguard_redact_tokens(const char *text)
 	return out.data;
 }
 
+/*
+ * pg_stat_activity shows the running statement to other sessions of the
+ * same role: replace it with the redacted text if it holds a secret.
+ * Called before anything that can fail on a statement that may present a
+ * token, and again when an error is reported (a SET in an aborted
+ * transaction fails before any hook sees it).
+ */
+void
+tfguard_redact_activity(const char *query)
+{
+	if (contains_secret(query))
+		pgstat_report_activity(STATE_RUNNING, tfguard_redact_tokens(query));
+}
+
 static void
 redact_field(char **field)
 {
@@ -125,7 +140,11 @@ tfguard_emit_log(ErrorData *edata)
 	redact_field(&edata->context);
 	redact_field(&edata->internalquery);
 	if (contains_secret(debug_query_string))
+	{
 		edata->hide_stmt = true;
+		if (edata->elevel >= ERROR)
+			tfguard_redact_activity(debug_query_string);
+	}
 	MemoryContextSwitchTo(oldcontext);
 
 	if (prev_emit_log_hook)

@@ -127,7 +127,8 @@ tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 		case RELKIND_PARTITIONED_TABLE:
 			break;
 		case RELKIND_MATVIEW:
-			if (operation != GUARDED_DROP_TABLE)
+			/* dropped, or emptied by REFRESH (TRUNCATE cannot reach it) */
+			if (operation != GUARDED_DROP_TABLE && operation != GUARDED_TRUNCATE)
 				return false;
 			break;
 		default:
@@ -148,6 +149,7 @@ tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 	attempt->object_kind = relkind_description(relkind);
 	/* quoted where needed: "a.b".c and a."b.c" must not read alike */
 	attempt->object_name = quote_qualified_identifier(nspname, relname);
+	attempt->object_class = RelationRelationId;
 	attempt->object_id = relid;
 	return true;
 }

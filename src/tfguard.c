@@ -23,7 +23,6 @@
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "pgstat.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 
@@ -111,9 +110,10 @@ statement_resets_token(Node *parsetree)
 	{
 		VariableSetStmt *stmt = (VariableSetStmt *) parsetree;
 
+		/* setting names compare as PostgreSQL compares them: any case */
 		return stmt->kind == VAR_RESET_ALL ||
-			(stmt->kind == VAR_RESET && strcmp(stmt->name, "tfguard.token") == 0) ||
-			(stmt->kind == VAR_SET_DEFAULT && strcmp(stmt->name, "tfguard.token") == 0);
+			((stmt->kind == VAR_RESET || stmt->kind == VAR_SET_DEFAULT) &&
+			 pg_strcasecmp(stmt->name, "tfguard.token") == 0);
 	}
 	return IsA(parsetree, DiscardStmt) &&
 		((DiscardStmt *) parsetree)->target == DISCARD_ALL;
@@ -133,11 +133,19 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	bool		sets_token = IsA(pstmt->utilityStmt, VariableSetStmt);
 	bool		resets_token = statement_resets_token(pstmt->utilityStmt);
 	char	   *token_before = resets_token ? tfguard_unlock_session_token_id() : NULL;
+	Oid			refreshed_view = InvalidOid;
 
+	/* before anything can fail: a refused SET must not leave a secret on show */
+	if (sets_token)
+		tfguard_redact_activity(queryString);
 	if (context == PROCESS_UTILITY_TOPLEVEL)
 		tfguard_forget_dropped_so_far();
 	if (guard_is_active())
+	{
 		tfguard_classify_utility(pstmt);
+		if (IsA(pstmt->utilityStmt, RefreshMatViewStmt))
+			refreshed_view = tfguard_classify_refresh_before((RefreshMatViewStmt *) pstmt->utilityStmt);
+	}
 	if (sets_token)
 		tfguard_unlock_check_set((VariableSetStmt *) pstmt->utilityStmt);
 
@@ -148,15 +156,9 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 
 	if (resets_token)
 		tfguard_unlock_end_session_token(token_before);
-
-	/* pg_stat_activity keeps the last statement: not with a secret in it */
-	if (sets_token && queryString != NULL)
-	{
-		const char *redacted = tfguard_redact_tokens(queryString);
-
-		if (redacted != queryString)
-			pgstat_report_activity(STATE_RUNNING, redacted);
-	}
+	/* a refresh that emptied a view that held rows is a TRUNCATE of it */
+	if (OidIsValid(refreshed_view))
+		tfguard_classify_refresh_after(refreshed_view);
 }
 
 static void

@@ -25,6 +25,14 @@
 /* Every unlock-token secret starts so, for people and secret scanners. */
 #define TFGUARD_TOKEN_PREFIX "tfg1_"
 
+/*
+ * Room for a schema-qualified name as quote_qualified_identifier() writes
+ * it, whatever it holds: two names of NAMEDATALEN - 1 bytes, every byte a
+ * doubled quote, each in quotes, a dot and the terminator.  Names are
+ * never cut: two cut names could read alike.
+ */
+#define TFGUARD_OBJECT_NAME_MAX (2 * (2 * (NAMEDATALEN - 1) + 2) + 2)
+
 /* The irreversible operations tfguard guards; names are in decide.c. */
 typedef enum GuardedOperation
 {
@@ -50,6 +58,8 @@ typedef struct GuardedAttempt
 	const char *object_kind;	/* "table", "materialized view", "database",
 								 * "audit table", "extension" */
 	const char *object_name;	/* "schema.relation", or the database name */
+	Oid			object_class;	/* RelationRelationId, DatabaseRelationId, or
+								 * InvalidOid (a setting, tfguard's schema) */
 	Oid			object_id;		/* the relation or database, if there is one */
 } GuardedAttempt;
 
@@ -68,6 +78,9 @@ typedef struct AuditEvent
 	const char *detail;			/* or NULL */
 	int64		refers_to;		/* the audit id an approval is about, or 0 */
 	const char *impact;			/* what a refused attempt would destroy, or NULL */
+	Oid			object_id;		/* the attempt's relation or database, or
+								 * InvalidOid */
+	TransactionId object_stamp; /* raw xmin of its catalog row when refused */
 } AuditEvent;
 
 /* audit.c: recording attempts and events; the audit table */
@@ -98,6 +111,13 @@ extern bool tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 extern void tfguard_forget_dropped_so_far(void);
 extern void tfguard_append_dropped_so_far(StringInfo out);
 
+/* identity.c: which object an unlock is about */
+extern TransactionId tfguard_object_stamp(const GuardedAttempt *attempt);
+extern bool tfguard_object_written_since(const GuardedAttempt *attempt,
+										 TransactionId since);
+extern bool tfguard_object_is(const GuardedAttempt *attempt, Oid object_id,
+							  TransactionId stamp);
+
 /* impact.c: what a refused attempt would destroy, for the human deciding */
 extern char *tfguard_impact(const GuardedAttempt *attempt);
 
@@ -111,6 +131,8 @@ extern void tfguard_classify_plan(PlannedStmt *stmt);
 
 /* classify_utility.c: utility statements, before they take any lock */
 extern void tfguard_classify_utility(PlannedStmt *pstmt);
+extern Oid	tfguard_classify_refresh_before(RefreshMatViewStmt *stmt);
+extern void tfguard_classify_refresh_after(Oid relid);
 
 /* unlock.c: unlock tokens */
 extern char *tfguard_token_setting;
@@ -132,7 +154,8 @@ extern char *tfguard_unlock_grant_approval(int64 request, Oid role,
 										   const char *role_name, Oid database,
 										   const char *database_name,
 										   GuardedOperation operation,
-										   const char *object, int pid,
+										   const char *object, Oid object_oid,
+										   TransactionId object_stamp, int pid,
 										   TimestampTz backend_start,
 										   double ttl_s, const char *reason);
 extern void tfguard_unlock_forget(const char *id);
@@ -142,6 +165,7 @@ extern double tfguard_ttl_seconds(Datum interval);
 
 /* redact.c: token secrets out of logs and the trail */
 extern const char *tfguard_redact_tokens(const char *text);
+extern void tfguard_redact_activity(const char *query);
 extern void tfguard_redact_init(void);
 
 /* decide.c: the one place that allows, warns or refuses */

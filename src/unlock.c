@@ -35,6 +35,9 @@
 #include "storage/lwlock.h"
 #include "storage/procarray.h"
 #include "storage/shmem.h"
+#include "tcop/tcopprot.h"
+#include "common/string.h"
+#include "mb/pg_wchar.h"
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -54,7 +57,7 @@ PG_FUNCTION_INFO_V1(tfguard_token_list);
 #define TOKEN_SECRET_BYTES 20
 #define TOKEN_ID_BYTES 6
 #define TOKEN_ID_LEN (TOKEN_ID_BYTES * 2 + 1)
-#define OBJECT_NAME_LEN (2 * NAMEDATALEN + 1)
+#define OBJECT_NAME_LEN TFGUARD_OBJECT_NAME_MAX
 
 typedef struct TokenEntry
 {
@@ -68,6 +71,7 @@ typedef struct TokenEntry
 	uint32		operations;		/* bit (1 << GuardedOperation) */
 	int			nobjects;		/* -1: any object */
 	char		objects[MAX_TOKEN_OBJECTS][OBJECT_NAME_LEN];
+	int			encoding;		/* of the names in objects[] */
 	char		issued_by[NAMEDATALEN];
 	TimestampTz issued_at;
 	TimestampTz expires_at;
@@ -80,6 +84,9 @@ typedef struct TokenEntry
 	int64		approves;		/* an approval: the refused attempt's audit
 								 * id; it has no secret and is pinned from
 								 * the start.  0 for a token. */
+	Oid			object_oid;		/* an approval: the refused object, and the */
+	TransactionId object_stamp; /* raw xmin of its catalog row then; see
+								 * identity.c.  Its name is only shown. */
 } TokenEntry;
 
 typedef struct TokenTable
@@ -268,7 +275,8 @@ static void
 audit_event(const char *operation, const char *object, const char *decision,
 			const char *token_id, const char *detail)
 {
-	AuditEvent	event = {operation, object, decision, token_id, detail, 0, NULL};
+	AuditEvent	event = {operation, object, decision, token_id, detail, 0, NULL,
+	InvalidOid, InvalidTransactionId};
 
 	tfguard_audit_event_or_error(&event);
 }
@@ -298,16 +306,28 @@ tfguard_ttl_seconds(Datum interval)
 
 /*
  * Put a fully built entry into the table: a free slot, or one whose unlock
- * can never be used again.  Nothing that can fail runs under the lock.
+ * can never be used again.  An approval is not installed if the same
+ * request already has a live one: checked under the same lock, so that two
+ * admins approving at once cannot both succeed.  Nothing that can fail
+ * runs under the lock.
  */
 static void
 install_entry(const TokenEntry *entry)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	TokenEntry *slot = NULL;
+	bool		already_approved = false;
 
 	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
-	for (int i = 0; i < MAX_TOKENS && slot == NULL; i++)
+	for (int i = 0; i < MAX_TOKENS && entry->approves != 0; i++)
+	{
+		TokenEntry *existing = &token_table->tokens[i];
+
+		if (existing->in_use && existing->approves == entry->approves &&
+			!existing->revoked && existing->expires_at > now)
+			already_approved = true;
+	}
+	for (int i = 0; i < MAX_TOKENS && slot == NULL && !already_approved; i++)
 	{
 		TokenEntry *candidate = &token_table->tokens[i];
 
@@ -317,6 +337,11 @@ install_entry(const TokenEntry *entry)
 	if (slot != NULL)
 		memcpy(slot, entry, sizeof(TokenEntry));
 	LWLockRelease(token_table->lock);
+	if (already_approved)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audit id " INT64_FORMAT " was already approved",
+						entry->approves)));
 	if (slot == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -339,6 +364,10 @@ init_entry(TokenEntry *entry, double ttl_s, const char *reason)
 	entry->issued_xid = GetOldestActiveTransactionId();
 	entry->expires_at = TimestampTzPlusMilliseconds(now, (int64) (ttl_s * 1000));
 	strlcpy(entry->reason, reason ? reason : "", sizeof(entry->reason));
+	/* never cut a multibyte character in half */
+	entry->reason[pg_mbcliplen(entry->reason, strlen(entry->reason),
+							   sizeof(entry->reason) - 1)] = '\0';
+	entry->encoding = GetDatabaseEncoding();
 }
 
 /* Record an unlock's creation; an unlock that is not in the trail must not exist. */
@@ -346,7 +375,8 @@ static void
 record_creation(const char *event, const char *object, const char *id,
 				const char *detail, int64 refers_to)
 {
-	AuditEvent	audit = {event, object, "allowed", id, detail, refers_to, NULL};
+	AuditEvent	audit = {event, object, "allowed", id, detail, refers_to, NULL,
+	InvalidOid, InvalidTransactionId};
 
 	PG_TRY();
 	{
@@ -542,33 +572,19 @@ tfguard_token_list(PG_FUNCTION_ARGS)
 
 /*
  * Unlock one operation on one object for one live session (pid and start
- * time), as tfguard.approve() decided.  Returns the approval's id.
+ * time), as tfguard.approve() decided.  The approval binds to the object
+ * the refused attempt was about (OID and catalog row version); its name is
+ * kept for people.  Returns the approval's id.
  */
 char *
 tfguard_unlock_grant_approval(int64 request, Oid role, const char *role_name,
 							  Oid database, const char *database_name,
 							  GuardedOperation operation, const char *object,
+							  Oid object_oid, TransactionId object_stamp,
 							  int pid, TimestampTz backend_start,
 							  double ttl_s, const char *reason)
 {
 	TokenEntry	entry;
-	bool		already = false;
-
-	/* one live approval per request, however many admins click */
-	LWLockAcquire(token_table->lock, LW_SHARED);
-	for (int i = 0; i < MAX_TOKENS; i++)
-	{
-		TokenEntry *existing = &token_table->tokens[i];
-
-		if (existing->in_use && existing->approves == request &&
-			!existing->revoked && existing->expires_at > GetCurrentTimestamp())
-			already = true;
-	}
-	LWLockRelease(token_table->lock);
-	if (already)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("audit id " INT64_FORMAT " was already approved", request)));
 
 	init_entry(&entry, ttl_s, reason);
 	entry.approves = request;
@@ -579,6 +595,8 @@ tfguard_unlock_grant_approval(int64 request, Oid role, const char *role_name,
 	entry.operations = 1 << operation;
 	entry.nobjects = 1;
 	strlcpy(entry.objects[0], object, OBJECT_NAME_LEN);
+	entry.object_oid = object_oid;
+	entry.object_stamp = object_stamp;
 	entry.pinned_pid = pid;
 	entry.pinned_start = backend_start;
 	install_entry(&entry);
@@ -623,10 +641,30 @@ tfguard_unlock_forget(const char *id)
  * found, valid or not.
  */
 static bool
-validate_and_pin(const char *secret, char *id, const char **reason)
+validate_and_pin(const char *presented, char *id, const char **reason)
 {
 	uint8		hash[PG_SHA256_DIGEST_LENGTH];
 	TokenEntry *found = NULL;
+	char		secret[sizeof(TFGUARD_TOKEN_PREFIX) + 2 * TOKEN_SECRET_BYTES];
+	const char *start = presented;
+	size_t		len;
+
+	/* pg_stat_activity shows the statement: not with the secret in it */
+	tfguard_redact_activity(debug_query_string);
+
+	/*
+	 * A secret pasted with a space or newline around it is still that
+	 * secret, and still a leak if refused: take it as it is meant.
+	 */
+	while (isspace((unsigned char) *start))
+		start++;
+	len = strlen(start);
+	while (len > 0 && isspace((unsigned char) start[len - 1]))
+		len--;
+	if (len >= sizeof(secret))
+		len = sizeof(secret) - 1;
+	memcpy(secret, start, len);
+	secret[len] = '\0';
 
 	if (!looks_like_secret(secret))
 	{
@@ -683,7 +721,7 @@ tfguard_unlock_check_set(VariableSetStmt *stmt)
 	const char *reason;
 
 	if (stmt->kind != VAR_SET_VALUE || stmt->name == NULL ||
-		strcmp(stmt->name, "tfguard.token") != 0 ||
+		pg_strcasecmp(stmt->name, "tfguard.token") != 0 ||
 		list_length(stmt->args) != 1 || !IsA(linitial(stmt->args), A_Const))
 		return;
 	value = linitial_node(A_Const, stmt->args);
@@ -825,71 +863,64 @@ tfguard_unlock_end_session_token(const char *held_before)
 	if (session_token != NULL && session_token->id[0])
 		end_token(session_token->id);
 	session_token = NULL;
+
+	/*
+	 * Approvals for this session end too: behind a connection pooler,
+	 * DISCARD ALL hands the session to the next client.
+	 */
+	LWLockAcquire(token_table->lock, LW_EXCLUSIVE);
+	for (int i = 0; i < MAX_TOKENS; i++)
+	{
+		TokenEntry *approval = &token_table->tokens[i];
+
+		if (approval->in_use && approval->approves != 0 &&
+			pinned_to_this_session(approval))
+			approval->revoked = true;
+	}
+	LWLockRelease(token_table->lock);
 }
 
 /* ---------- using ---------- */
 
 /*
- * Was the attempt's object renamed, moved or otherwise altered since the
- * unlock was issued?  Unlocks name objects, and a name can be given to
- * another table: "ALTER TABLE orders RENAME TO t1" must not let a token
- * for t1 drop the orders.  Any catalog row (the relation's, its schema's,
- * the database's) written by a transaction that started after the unlock
- * was issued makes the unlock refuse: the human issues a new one.
+ * Does the token name the attempt's operation and object?  Tokens name
+ * objects as the admin typed them, in the home database's encoding; a
+ * name in another encoding matches only if it is plain ASCII, where the
+ * bytes mean the same.  Whether the name still reaches the object it
+ * reached at issue is identity.c's question.
  */
 static bool
-written_since(HeapTuple tuple, TransactionId issued_xid)
+token_names(const TokenEntry *token, const GuardedAttempt *attempt)
 {
-	TransactionId xmin = HeapTupleHeaderGetXmin(tuple->t_data);
-
-	return TransactionIdIsCurrentTransactionId(xmin) ||
-		TransactionIdFollowsOrEquals(xmin, issued_xid);
-}
-
-static bool
-object_changed_since(const GuardedAttempt *attempt, TransactionId issued_xid)
-{
-	HeapTuple	tuple;
-	bool		changed = false;
-	Oid			nspid = InvalidOid;
-
-	if (!OidIsValid(attempt->object_id))
+	if ((token->operations & (1 << attempt->operation)) == 0)
 		return false;
-	if (attempt->operation == GUARDED_DROP_DATABASE)
-		tuple = SearchSysCache1(DATABASEOID, ObjectIdGetDatum(attempt->object_id));
-	else
-		tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(attempt->object_id));
-	if (!HeapTupleIsValid(tuple))
+	if (token->nobjects < 0)
 		return true;
-	changed = written_since(tuple, issued_xid);
-	if (attempt->operation != GUARDED_DROP_DATABASE)
-		nspid = ((Form_pg_class) GETSTRUCT(tuple))->relnamespace;
-	ReleaseSysCache(tuple);
-	if (!changed && OidIsValid(nspid))
-	{
-		tuple = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nspid));
-		if (!HeapTupleIsValid(tuple))
-			return true;
-		changed = written_since(tuple, issued_xid);
-		ReleaseSysCache(tuple);
-	}
-	return changed;
-}
-
-/* Does the entry name the attempt's operation and object? */
-static bool
-entry_names(const TokenEntry *entry, const GuardedAttempt *attempt)
-{
-	if ((entry->operations & (1 << attempt->operation)) == 0)
+	if (token->encoding != GetDatabaseEncoding() &&
+		!pg_is_ascii(attempt->object_name))
 		return false;
-	if (entry->nobjects < 0)
-		return true;
-	for (int i = 0; i < entry->nobjects; i++)
+	for (int i = 0; i < token->nobjects; i++)
 	{
-		if (strcmp(entry->objects[i], attempt->object_name) == 0)
+		if (strcmp(token->objects[i], attempt->object_name) == 0)
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Is the approval about this operation on this object?  Objects with an
+ * identity (relations, databases) by identity only, and in the database
+ * the attempt was made in; settings and tfguard's schema, which have no
+ * OID to give, by name.
+ */
+static bool
+approval_names(const TokenEntry *approval, const GuardedAttempt *attempt)
+{
+	if ((approval->operations & (1 << attempt->operation)) == 0)
+		return false;
+	if (OidIsValid(approval->object_oid) || OidIsValid(attempt->object_id))
+		return approval->object_oid == attempt->object_id;
+	return strcmp(approval->objects[0], attempt->object_name) == 0;
 }
 
 /*
@@ -912,7 +943,7 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 	TransactionId token_xid = InvalidTransactionId;
 	char		approval_ids[4][TOKEN_ID_LEN];
 	int64		approves[4];
-	TransactionId approval_xids[4];
+	TransactionId approval_stamps[4];
 	int			napprovals = 0;
 
 	*token_id = NULL;
@@ -933,7 +964,7 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 			;
 		else if ((token->operations & (1 << attempt->operation)) == 0)
 			token_state = TOKEN_OTHER_OPERATION;
-		else if (!entry_names(token, attempt))
+		else if (!token_names(token, attempt))
 			token_state = TOKEN_OTHER_OBJECT;
 		else
 		{
@@ -949,11 +980,11 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 		if (approval->in_use && approval->approves != 0 &&
 			pinned_to_this_session(approval) &&
 			unusable_reason(approval) == NULL &&
-			entry_names(approval, attempt))
+			approval_names(approval, attempt))
 		{
 			strlcpy(approval_ids[napprovals], approval->id, TOKEN_ID_LEN);
 			approves[napprovals] = approval->approves;
-			approval_xids[napprovals] = approval->issued_xid;
+			approval_stamps[napprovals] = approval->object_stamp;
 			napprovals++;
 		}
 	}
@@ -967,7 +998,7 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 		else if (token_state == TOKEN_OTHER_OBJECT)
 			*why_not = psprintf("it does not cover \"%s\"", attempt->object_name);
 		else if (token_state == TOKEN_NAMES_IT && token_names_objects &&
-				 object_changed_since(attempt, token_xid))
+				 tfguard_object_written_since(attempt, token_xid))
 			*why_not = psprintf("\"%s\" was renamed, moved or altered after the token was issued",
 								attempt->object_name);
 		else if (token_state == TOKEN_NAMES_IT)
@@ -975,12 +1006,20 @@ tfguard_unlock_covers(const GuardedAttempt *attempt, const char **token_id,
 	}
 	for (int i = 0; i < napprovals; i++)
 	{
-		if (!object_changed_since(attempt, approval_xids[i]))
+		/* the very object the human saw refused, not one given its name */
+		if (!OidIsValid(attempt->object_id) ||
+			tfguard_object_is(attempt, attempt->object_id, approval_stamps[i]))
 		{
 			*token_id = pstrdup(approval_ids[i]);
 			*approval_of = approves[i];
 			*why_not = NULL;
 			return true;
+		}
+		if (*why_not == NULL)
+		{
+			*token_id = pstrdup(approval_ids[i]);
+			*why_not = psprintf("\"%s\" was renamed, moved or altered after the refusal that was approved",
+								attempt->object_name);
 		}
 	}
 	return false;
