@@ -321,10 +321,10 @@ session_blocks_writer(void)
 	if (!OidIsValid(audit_table))
 		return false;
 	SET_LOCKTAG_RELATION(tag, MyDatabaseId, audit_table);
-	return LockHeldByMe(&tag, ShareLock) ||
-		LockHeldByMe(&tag, ShareRowExclusiveLock) ||
-		LockHeldByMe(&tag, ExclusiveLock) ||
-		LockHeldByMe(&tag, AccessExclusiveLock);
+	return LockHeldByMeExactly(&tag, ShareLock) ||
+		LockHeldByMeExactly(&tag, ShareRowExclusiveLock) ||
+		LockHeldByMeExactly(&tag, ExclusiveLock) ||
+		LockHeldByMeExactly(&tag, AccessExclusiveLock);
 }
 
 /*

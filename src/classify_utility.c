@@ -521,7 +521,7 @@ tfguard_classify_refresh_before(RefreshMatViewStmt *stmt)
 	bool		has_rows;
 
 	relid = RangeVarGetRelidExtended(stmt->relation, lockmode, 0,
-									 RangeVarCallbackOwnsTable, NULL);
+									 RangeVarCallbackMaintainsTable, NULL);
 	if (get_rel_relkind(relid) != RELKIND_MATVIEW)
 		return InvalidOid;		/* REFRESH reports that itself */
 	matview = table_open(relid, NoLock);

@@ -17,17 +17,13 @@
 #include "tfguard.h"
 
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-#if PG_VERSION_NUM >= 150000
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
-#endif
 
 static void
 request_shared_memory(void)
 {
-#if PG_VERSION_NUM >= 150000
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-#endif
 	RequestAddinShmemSpace(add_size(tfguard_audit_shmem_size(),
 									tfguard_unlock_shmem_size()));
 	RequestNamedLWLockTranche("tfguard", 1);
@@ -50,12 +46,8 @@ attach_shared_memory(void)
 void
 tfguard_shmem_init(void)
 {
-#if PG_VERSION_NUM >= 150000
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = request_shared_memory;
-#else
-	request_shared_memory();
-#endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = attach_shared_memory;
 }
