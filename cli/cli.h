@@ -115,7 +115,7 @@ extern bool wide_output;
 
 extern void buf_append(Buf *buf, const char *bytes, size_t n);
 extern void buf_puts(Buf *buf, const char *text);
-extern void print_safe(FILE *out, const char *text, bool keep_newlines);
+extern void print_safe(FILE *out, const char *text, bool keep_layout);
 extern void say(const char *fmt, va_list args) __attribute__((format(printf, 1, 0)));
 extern void fail(int status, const char *fmt,...)
 			__attribute__((format(printf, 2, 3), noreturn));

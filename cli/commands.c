@@ -369,6 +369,8 @@ wait_for_audit_rows(PGconn *conn)
 		PGnotify   *notify;
 		bool		got = false;
 
+		if (sock < 0)
+			fail(EXIT_NO_SERVER, "lost the connection: %s", PQerrorMessage(conn));
 		FD_ZERO(&input);
 		FD_SET(sock, &input);
 		if (select(sock + 1, &input, NULL, NULL, NULL) < 0)

@@ -117,14 +117,15 @@ printable_length(const char *s, int *width)
 /*
  * Append text to buf as it can be shown in a terminal without harm: ESC,
  * every other C0 and C1 control, DEL, bytes that are not characters and
- * direction overrides become visible escapes (\x1b; \n for a newline
- * unless keep_newlines), as in the server log line, so that no text can
- * move the cursor, hide itself or rewrite what is on the screen.  Stops
+ * direction overrides become visible escapes (\x1b, and \n for a
+ * newline), as in the server log line, so that no text can move the
+ * cursor, hide itself or rewrite what is on the screen; keep_layout keeps
+ * the newlines and tabs of a message in our own words (or libpq's).  Stops
  * before going over max_width columns (0: no limit).  Returns the columns
  * used; *complete says whether all of the text fitted.
  */
 static int
-render_upto(Buf *buf, const char *text, int max_width, bool keep_newlines,
+render_upto(Buf *buf, const char *text, int max_width, bool keep_layout,
 			bool *complete)
 {
 	int			used = 0;
@@ -137,15 +138,17 @@ render_upto(Buf *buf, const char *text, int max_width, bool keep_newlines,
 		int			len = printable_length(p, &width);
 		const char *out = p;
 
-		if (len == 0)
+		if (len == 0 && keep_layout && (*p == '\n' || *p == '\t'))
+			len = 1;			/* our own message's layout */
+		else if (len == 0)
 		{
 			if (*p == '\n')
-				strcpy(escape, keep_newlines ? "\n" : "\\n");
+				strcpy(escape, "\\n");
 			else
 				snprintf(escape, sizeof(escape), "\\x%02x", (unsigned char) *p);
 			out = escape;
 			len = 1;
-			width = *p == '\n' && keep_newlines ? 0 : (int) strlen(escape);
+			width = strlen(escape);
 		}
 		if (max_width > 0 && used + width > max_width)
 		{
@@ -161,28 +164,28 @@ render_upto(Buf *buf, const char *text, int max_width, bool keep_newlines,
 
 /* render_upto(), ending a text that did not fit with a visible ellipsis. */
 static int
-render(Buf *buf, const char *text, int max_width, bool keep_newlines)
+render(Buf *buf, const char *text, int max_width, bool keep_layout)
 {
 	size_t		start = buf->len;
 	int			ellipsis_width = strcmp(ellipsis, "...") == 0 ? 3 : 1;
 	bool		complete;
-	int			width = render_upto(buf, text, max_width, keep_newlines, &complete);
+	int			width = render_upto(buf, text, max_width, keep_layout, &complete);
 
 	if (complete)
 		return width;
 	buf->len = start;
-	width = render_upto(buf, text, max_width - ellipsis_width, keep_newlines, &complete);
+	width = render_upto(buf, text, max_width - ellipsis_width, keep_layout, &complete);
 	buf_puts(buf, ellipsis);
 	return width + ellipsis_width;
 }
 
 /* Print text from the server to out, harmlessly. */
 void
-print_safe(FILE *out, const char *text, bool keep_newlines)
+print_safe(FILE *out, const char *text, bool keep_layout)
 {
 	Buf			buf = {0};
 
-	render(&buf, text ? text : "", 0, keep_newlines);
+	render(&buf, text ? text : "", 0, keep_layout);
 	if (buf.data)
 		fputs(buf.data, out);
 	free(buf.data);
@@ -197,6 +200,9 @@ say(const char *fmt, va_list args)
 	char		message[2048];
 
 	vsnprintf(message, sizeof(message), fmt, args);
+	/* libpq's messages end in a newline of their own */
+	for (size_t len = strlen(message); len > 0 && message[len - 1] == '\n'; len--)
+		message[len - 1] = '\0';
 	fprintf(stderr, "%s: ", progname);
 	print_safe(stderr, message, true);
 	fputc('\n', stderr);
