@@ -57,16 +57,10 @@ utf8_printable_length(const unsigned char *s)
 	unsigned int cp;
 	int			len;
 
-	if (s[0] < 0xc2)
+	if (s[0] < 0xc2 || s[0] >= 0xf5)
 		return 0;
-	else if (s[0] < 0xe0)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] < 0xf0)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] < 0xf5)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	cp = s[0] & (0x7f >> len);
 	for (int i = 1; i < len; i++)
 	{
 		if ((s[i] & 0xc0) != 0x80)

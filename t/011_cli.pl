@@ -197,7 +197,7 @@ $agent->quit;
 
 # ---- control characters from the server are shown as escapes ----
 my $esc = "\e";
-my $evil = "DROP TABLE scratch /*${esc}[3A${esc}[8m hidden \a bell \x7f del \x{9b}c1 ${esc}]0;title\a */";
+my $evil = "DROP TABLE scratch /*${esc}[3A${esc}[8m hidden \a bell \x7f del \x{9b}c1 ${esc}]0;title\a caf\x{e9} */";
 my $evil_bytes = $evil;
 utf8::encode($evil_bytes);
 $agent = $node->background_psql('app', extra_params => [ '-U', 'agent' ], on_error_stop => 0);
@@ -210,8 +210,8 @@ my $clean = sub {
 };
 ($code, $out, $err) = cli([ 'show', $forged ]);
 $clean->($out, 'show');
-like($out, qr/^statement\s+DROP TABLE scratch \/\*\\x1b\[3A\\x1b\[8m hidden \\x07 bell \\x7f del \\xc2\\x9bc1 \\x1b\]0;title\\x07 \*\/(\\n;)?$/m,
-	'show: each control character as \\xNN');
+like($out, qr/^statement\s+DROP TABLE scratch \/\*\\x1b\[3A\\x1b\[8m hidden \\x07 bell \\x7f del \\xc2\\x9bc1 \\x1b\]0;title\\x07 caf\xc3\xa9 \*\/(\\n;)?$/m,
+	'show: each control character as \\xNN, other characters as they are');
 ($code, $out, $err) = cli([ 'pending', '--wide' ]);
 $clean->($out, 'pending');
 like($out, qr/\\x1b\[3A/, 'pending: ESC as \\x1b');
