@@ -27,17 +27,7 @@ $node->safe_psql('app', q{
 
 sub agent_session
 {
-	return $node->background_psql('app', extra_params => [ '-U', 'agent' ],
-		on_error_stop => 0);
-}
-
-# run a statement in a background session; return its stderr
-sub try_in
-{
-	my ($session, $sql) = @_;
-	$session->{stderr} = '';
-	$session->query($sql);
-	return $session->{stderr};
+	return session_as($node, 'app', 'agent');
 }
 
 sub as_human

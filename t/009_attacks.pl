@@ -33,13 +33,18 @@ $node->safe_psql('app', q{
 	CREATE TABLE readings_0 PARTITION OF readings FOR VALUES IN (0);
 	INSERT INTO readings VALUES (2);
 	CREATE TABLE log (msg text);
+	CREATE TABLE sales (id int, customer int);
+	INSERT INTO sales SELECT g, 1 + g % 10 FROM generate_series(1, 100) g;
+	CREATE VIEW order_source AS SELECT * FROM sales;
+	CREATE MATERIALIZED VIEW order_totals AS SELECT customer, count(*) AS n FROM order_source GROUP BY customer;
+	CREATE UNIQUE INDEX ON order_totals (customer);
 });
 
 my $intact_sql = q{SELECT (SELECT count(*) FROM customers) || '/' || (SELECT count(*) FROM orders)
 	|| '/' || (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM addresses)
-	|| '/' || (SELECT count(*) FROM readings)};
+	|| '/' || (SELECT count(*) FROM readings) || '/' || (SELECT count(*) FROM order_totals)};
 my $intact = $node->safe_psql('app', $intact_sql);
-is($intact, '10/100/1/1/1', 'the data the attacks aim at');
+is($intact, '10/100/1/1/1/10', 'the data the attacks aim at');
 
 sub audit_rows
 {
@@ -130,7 +135,47 @@ my @attacks = (
 	[ super => postgres => q{COPY tfguard.audit_log (logged_at, database_name, session_role, "current_role", backend_pid, operation, decision) FROM '/dev/null'} ],
 	[ super => postgres => 'ALTER TABLE tfguard.audit_log RENAME TO old_log' ],
 	[ super => postgres => 'CREATE TABLE forged () INHERITS (tfguard.audit_log)' ],
-	[ super => postgres => 'ALTER SEQUENCE tfguard.audit_log_id_seq RESTART' ],
+	# found by the first attack review (see also t/012_identity_attacks.pl)
+	[ super => postgres => q{ALTER SYSTEM SET "TFGUARD.MODE" = 'off'}, notx => 1 ],
+	[ super => postgres => q{ALTER SYSTEM SET "Shared_Preload_Libraries" = ''}, notx => 1 ],
+	[ super => postgres => q{ALTER SYSTEM RESET "Tfguard.Mode"}, notx => 1 ],
+	[ super => postgres => q{ALTER SYSTEM SET dynamic_library_path = '/tmp:$libdir'}, notx => 1 ],
+	[ super => postgres => q{ALTER SYSTEM SET max_worker_processes = 0}, notx => 1 ],
+	[ super => app => 'ALTER DATABASE postgres RENAME TO trail', notx => 1 ],
+	[ agent => postgres => 'ALTER DATABASE app RENAME TO postgres', notx => 1 ],
+	[ super => app => 'ALTER DATABASE postgres ALLOW_CONNECTIONS false' ],
+	[ super => app => 'ALTER DATABASE postgres CONNECTION LIMIT 0' ],
+	[ super => app => 'ALTER DATABASE postgres OWNER TO agent' ],
+	[ super => postgres => q{SELECT setval('tfguard.audit_log_id_seq', 5)}, code => '42P01', audited => 0 ],
+	[ super => postgres => 'REINDEX TABLE tfguard.audit_log' ],
+	[ super => postgres => 'REINDEX SCHEMA tfguard', notx => 1 ],
+	[ super => postgres => 'CLUSTER tfguard.audit_log USING audit_log_pkey' ],
+	[ super => postgres => 'VACUUM FULL tfguard.audit_log', notx => 1 ],
+	[ super => postgres => 'LOCK TABLE tfguard.pending' ],
+	[ super => postgres => 'ALTER TABLE tfguard.audit_log OWNER TO agent' ],
+	[ super => postgres => 'ALTER VIEW tfguard.pending OWNER TO agent' ],
+	[ super => postgres => 'ALTER FUNCTION tfguard.approve(bigint, interval, text) OWNER TO agent' ],
+	[ super => postgres => 'ALTER SCHEMA tfguard OWNER TO agent' ],
+	[ super => postgres => 'GRANT ALL ON tfguard.audit_log TO agent' ],
+	[ super => postgres => 'GRANT USAGE ON SCHEMA tfguard TO agent' ],
+	[ super => postgres => 'GRANT ALL ON ALL TABLES IN SCHEMA tfguard TO agent' ],
+	[ super => postgres => 'GRANT EXECUTE ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) TO agent' ],
+	[ super => postgres => 'REVOKE SELECT ON tfguard.audit_log FROM tfguard_admin' ],
+	[ super => postgres => q{CREATE OR REPLACE RULE "_RETURN" AS ON SELECT TO tfguard.pending DO INSTEAD SELECT * FROM tfguard.pending WHERE false} ],
+	[ super => postgres => 'SET search_path = public, tfguard; ALTER FUNCTION approve(bigint, interval, text) RENAME TO approve_old' ],
+	[ super => postgres => 'SET search_path = public, tfguard; ALTER FUNCTION deny(bigint, text) SECURITY DEFINER' ],
+	[ super => postgres => 'SET search_path = public, tfguard; ALTER FUNCTION deny(bigint, text) SET SCHEMA public' ],
+	[ super => postgres => 'SET search_path = tfguard; DROP VIEW pending' ],
+	[ super => postgres => 'SET search_path = tfguard; ALTER VIEW tokens RENAME TO t' ],
+	[ super => postgres => q{CREATE FUNCTION public.evil() RETURNS int LANGUAGE sql AS 'SELECT 1'; ALTER FUNCTION public.evil() SET SCHEMA tfguard} ],
+	[ super => postgres => 'CREATE TABLE tfguard.extra (id int)' ],
+	[ agent => app => q{CREATE TABLE sink PARTITION OF events DEFAULT; WITH u AS (UPDATE events SET at = '2030-01-01' RETURNING 1) SELECT count(*) FROM u; DROP TABLE sink} ],
+	[ agent => app => q{CREATE TABLE sink PARTITION OF events DEFAULT; WITH u AS (UPDATE events SET at = '2030-01-01' RETURNING 1) INSERT INTO log SELECT 'moved' FROM u; DROP TABLE sink} ],
+	[ agent => app => q{CREATE TABLE sink PARTITION OF events DEFAULT; WITH u AS (UPDATE events SET at = '2030-01-01' RETURNING 1), d AS (DELETE FROM log WHERE msg = 'none' RETURNING 1) SELECT count(*) FROM u; DROP TABLE sink} ],
+	[ agent => app => q{CREATE TABLE sink (at date, what text) PARTITION BY RANGE (at); CREATE TABLE sink_all PARTITION OF sink FOR VALUES FROM (MINVALUE) TO (MAXVALUE); ALTER TABLE events ATTACH PARTITION sink DEFAULT; WITH u AS (UPDATE events SET at = '2030-01-01' RETURNING 1) SELECT count(*) FROM u; DROP TABLE sink} ],
+	[ agent => app => 'REFRESH MATERIALIZED VIEW order_totals WITH NO DATA' ],
+	[ agent => app => q{CREATE OR REPLACE VIEW order_source AS SELECT * FROM sales WHERE false; REFRESH MATERIALIZED VIEW order_totals} ],
+	[ agent => app => q{CREATE OR REPLACE VIEW order_source AS SELECT * FROM sales WHERE false; REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals} ],
 	[ super => postgres => q{SELECT tfguard.issue_token(current_user, ARRAY['drop_table'])}, audited => 0 ],
 );
 cmp_ok(scalar(@attacks), '>=', 50, scalar(@attacks) . ' distinct attempts');
