@@ -149,8 +149,10 @@ is($node->safe_psql('app', 'SELECT count(*) FROM big'), '1000', 'prepared while 
 
 # ---- parallel queries work in a session holding a token ----
 my $parallel = issue(q{'agent', ARRAY['delete_all'], ARRAY['public.nothing']});
+# force_parallel_mode was renamed debug_parallel_query in PostgreSQL 16
+my $force_parallel = $node->pg_version >= 16 ? 'debug_parallel_query' : 'force_parallel_mode';
 ($ret, $out, $err) = $node->psql('app',
-	"SET tfguard.token = '$parallel'; SET force_parallel_mode = on; SELECT count(*) FROM big;",
+	"SET tfguard.token = '$parallel'; SET $force_parallel = on; SELECT count(*) FROM big;",
 	extra_params => [ '-U', 'agent' ]);
 is($ret, 0, 'a parallel query runs in a session holding a token') or diag($err);
 
