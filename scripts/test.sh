@@ -78,9 +78,13 @@ for version in $PG_VERSIONS; do
 	fi
 done
 
-# The runners' own summaries, version by version: pg_regress's from its
-# count of passed or failed tests to the end, prove's from its report to
-# the end.
+# What failed first, then the runners' own summaries, version by version:
+# pg_regress's from its count of passed or failed tests to the end, prove's
+# from its report to the end.
+if [ ${#failed[@]} -ne 0 ]; then
+	echo
+	printf 'tfguard: tests failed on %s\n' "${failed[@]}"
+fi
 for version in $PG_VERSIONS; do
 	dir=$work/pg$version
 	echo
@@ -96,10 +100,5 @@ for version in $PG_VERSIONS; do
 			  for (i = from; i <= NR; i++) print lines[i] }' "$dir/prove.log"
 done
 
-if [ ${#failed[@]} -eq 0 ]; then
-	as_root rm -rf "$work"
-	exit 0
-fi
-echo >&2
-printf 'tfguard: tests failed on %s\n' "${failed[@]}" >&2
-exit 1
+[ ${#failed[@]} -eq 0 ] || exit 1
+as_root rm -rf "$work"
