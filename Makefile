@@ -3,17 +3,20 @@
 MODULE_big = tfguard
 OBJS = \
 	src/tfguard.o \
+	src/operation.o \
 	src/classify_object.o \
 	src/classify_plan.o \
-	src/relation.o \
 	src/classify_utility.o \
+	src/dropped.o \
+	src/relation.o \
 	src/decide.o \
 	src/identity.o \
+	src/impact.o \
+	src/session_unlock.o \
+	src/unlock_store.o \
+	src/admin_sql.o \
 	src/audit.o \
 	src/audit_writer.o \
-	src/unlock.o \
-	src/approve.o \
-	src/impact.o \
 	src/redact.o \
 	src/shmem.o
 
@@ -21,7 +24,7 @@ EXTENSION = tfguard
 DATA = tfguard--1.0.sql
 PGFILEDESC = "tfguard - refuse irreversible operations unless a human unlocked them"
 
-PG_CPPFLAGS = -I$(srcdir)/src
+PG_CPPFLAGS = -I$(srcdir)/include
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 
 # No JIT bitcode: tfguard's code is not worth inlining into queries, and
@@ -46,4 +49,4 @@ clean-cli:
 	$(MAKE) -C cli PG_CONFIG=$(PG_CONFIG) clean
 
 # header changes rebuild every object (PGXS tracks no header dependencies)
-$(OBJS): $(wildcard $(srcdir)/src/*.h)
+$(OBJS): $(wildcard $(srcdir)/include/*.h)

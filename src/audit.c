@@ -35,11 +35,11 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
-#include "tfguard.h"
+#include "audit_queue.h"
+#include "redact.h"
 
 AuditQueue *tfguard_audit_queue = NULL;
 
-int			tfguard_audit_timeout_ms = 5000;
 
 /* ---------- shared memory (requested and attached by shmem.c) ---------- */
 

@@ -41,7 +41,8 @@
 #include "utils/timestamp.h"
 
 #include "audit.h"
-#include "tfguard.h"
+#include "audit_queue.h"
+#include "operation.h"
 
 PGDLLEXPORT void tfguard_audit_writer_main(Datum main_arg);
 

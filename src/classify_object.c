@@ -20,12 +20,12 @@
 
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
-#include "catalog/objectaddress.h"
 #include "commands/dbcommands.h"
-#include "utils/lsyscache.h"
-#include "utils/memutils.h"
 
-#include "tfguard.h"
+#include "classify.h"
+#include "decide.h"
+#include "dropped.h"
+#include "relation.h"
 
 static void
 classify_database_drop(Oid databaseId)
@@ -45,69 +45,6 @@ classify_database_drop(Oid databaseId)
 	attempt.object_class = DatabaseRelationId;
 	attempt.object_id = databaseId;
 	tfguard_decide(&attempt);
-}
-
-/*
- * What the current statement has removed so far, described while the
- * objects still exist: the refusal of a table can then tell the human what
- * the CASCADE was taking with it.  Reset per top-level statement and per
- * transaction.
- */
-#define DROPPED_LISTED 20
-static List *dropped_so_far = NIL;
-static int	dropped_count = 0;
-
-static void
-note_dropped(Oid classId, Oid objectId, int subId)
-{
-	ObjectAddress object = {classId, objectId, subId};
-	char	   *description;
-	MemoryContext oldcontext;
-
-	/* what a human recognises: tables, views, sequences; not their parts */
-	if (classId != RelationRelationId || subId != 0)
-		return;
-	switch (get_rel_relkind(objectId))
-	{
-		case RELKIND_RELATION:
-		case RELKIND_PARTITIONED_TABLE:
-		case RELKIND_MATVIEW:
-		case RELKIND_VIEW:
-		case RELKIND_SEQUENCE:
-		case RELKIND_FOREIGN_TABLE:
-			break;
-		default:
-			return;
-	}
-	if (dropped_count++ >= DROPPED_LISTED)
-		return;
-	description = getObjectDescriptionCompat(&object);
-	if (description == NULL)
-		return;
-	oldcontext = MemoryContextSwitchTo(TopTransactionContext);
-	dropped_so_far = lappend(dropped_so_far, pstrdup(description));
-	MemoryContextSwitchTo(oldcontext);
-}
-
-void
-tfguard_forget_dropped_so_far(void)
-{
-	dropped_so_far = NIL;
-	dropped_count = 0;
-}
-
-void
-tfguard_append_dropped_so_far(StringInfo out)
-{
-	ListCell   *lc;
-
-	foreach(lc, dropped_so_far)
-		appendStringInfo(out, "%s%s",
-						 foreach_current_index(lc) == 0 ?
-						 "; the statement was also removing: " : ", ",
-						 (char *) lfirst(lc));
-	if (dropped_count > list_length(dropped_so_far))
-		appendStringInfo(out, " and %d more", dropped_count - list_length(dropped_so_far));
 }
 
 static void
@@ -140,7 +77,7 @@ tfguard_classify_object_access(ObjectAccessType access, Oid classId,
 				classify_database_drop(objectId);
 			else if (classId == RelationRelationId && subId == 0)
 				classify_relation(objectId, GUARDED_DROP_TABLE);
-			note_dropped(classId, objectId, subId);
+			tfguard_note_dropped(classId, objectId, subId);
 			break;
 		case OAT_TRUNCATE:
 			classify_relation(objectId, GUARDED_TRUNCATE);

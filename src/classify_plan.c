@@ -36,7 +36,10 @@
 #include "nodes/primnodes.h"
 #include "parser/parsetree.h"
 
-#include "tfguard.h"
+#include "audit.h"
+#include "classify.h"
+#include "decide.h"
+#include "relation.h"
 
 typedef bool (*PlanVisitor) (Plan *plan, void *context);
 

@@ -45,7 +45,10 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
-#include "tfguard.h"
+#include "audit.h"
+#include "classify.h"
+#include "decide.h"
+#include "relation.h"
 
 /* The part of tfguard a utility statement would change, if any. */
 typedef enum TfguardPart

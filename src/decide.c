@@ -19,26 +19,12 @@
  */
 #include "postgres.h"
 
-#include "tfguard.h"
-
-const char *
-tfguard_operation_name(GuardedOperation operation)
-{
-	switch (operation)
-	{
-		case GUARDED_DROP_DATABASE:
-			return "drop_database";
-		case GUARDED_DROP_TABLE:
-			return "drop_table";
-		case GUARDED_TRUNCATE:
-			return "truncate";
-		case GUARDED_DELETE_ALL:
-			return "delete_all";
-		case GUARDED_RECONFIGURE:
-			return "reconfigure";
-	}
-	return "unknown";			/* keep compiler quiet */
-}
+#include "audit.h"
+#include "decide.h"
+#include "identity.h"
+#include "impact.h"
+#include "operation.h"
+#include "session_unlock.h"
 
 /*
  * An object's name for a message: in double quotes, unless it carries its
@@ -96,7 +82,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 	if (tfguard_mode == GUARD_MODE_OFF)
 		return;
 
-	unlocked = tfguard_unlock_covers(attempt, &token_id, &approval_of, &why_not);
+	unlocked = tfguard_session_unlock_covers(attempt, &token_id, &approval_of, &why_not);
 	/* "warn" never extends to tfguard's own objects: they stay refused */
 	warn_only = !unlocked && tfguard_mode == GUARD_MODE_WARN &&
 		attempt->operation != GUARDED_RECONFIGURE;
@@ -130,7 +116,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 	{
 		/* DROP DATABASE cannot be undone at commit: checked now only */
 		if (attempt->operation != GUARDED_DROP_DATABASE)
-			tfguard_unlock_note_use(token_id);
+			tfguard_session_unlock_note_use(token_id);
 		return;
 	}
 

@@ -23,7 +23,7 @@
 #include "catalog/pg_database.h"
 #include "utils/syscache.h"
 
-#include "tfguard.h"
+#include "identity.h"
 
 /*
  * The raw xmin of the catalog row that defines the object: its pg_class

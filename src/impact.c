@@ -27,7 +27,8 @@
 #include "utils/fmgrprotos.h"
 #include "utils/syscache.h"
 
-#include "tfguard.h"
+#include "dropped.h"
+#include "impact.h"
 
 /* Call a size function; false if it returned NULL (object gone). */
 static bool

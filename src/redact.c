@@ -20,6 +20,7 @@
 #include "utils/elog.h"
 #include "utils/memutils.h"
 
+#include "redact.h"
 #include "tfguard.h"
 
 static emit_log_hook_type prev_emit_log_hook = NULL;

@@ -21,7 +21,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "tfguard.h"
+#include "relation.h"
+#include "transaction_list.h"
 
 /*
  * Relations created by the current transaction, as told by the object
@@ -31,15 +32,14 @@
  * the old table's "not new" status to the transient one, which it then
  * drops.  Kept in TopTransactionContext and forgotten at transaction end.
  */
-static List *relations_created_in_transaction = NIL;
+static TransactionList created_in_transaction;
 
 void
 tfguard_note_relation_created(Oid relid)
 {
-	MemoryContext oldcontext = MemoryContextSwitchTo(TopTransactionContext);
+	MemoryContext oldcontext = transaction_list_switch_to(&created_in_transaction);
 
-	relations_created_in_transaction =
-		lappend_oid(relations_created_in_transaction, relid);
+	created_in_transaction.list = lappend_oid(created_in_transaction.list, relid);
 	MemoryContextSwitchTo(oldcontext);
 }
 
@@ -56,10 +56,10 @@ tfguard_new_partitions_may_hold_old_rows(void)
 	ListCell   *lc;
 	MemoryContext oldcontext;
 
-	if (relations_created_in_transaction == NIL)
+	if (created_in_transaction.list == NIL)
 		return;
-	oldcontext = MemoryContextSwitchTo(TopTransactionContext);
-	foreach(lc, relations_created_in_transaction)
+	oldcontext = transaction_list_switch_to(&created_in_transaction);
+	foreach(lc, created_in_transaction.list)
 	{
 		Oid			relid = lfirst_oid(lc);
 
@@ -67,31 +67,7 @@ tfguard_new_partitions_may_hold_old_rows(void)
 			still_new = lappend_oid(still_new, relid);
 	}
 	MemoryContextSwitchTo(oldcontext);
-	relations_created_in_transaction = still_new;
-}
-
-static void
-forget_created_relations(XactEvent event, void *arg)
-{
-	switch (event)
-	{
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PARALLEL_ABORT:
-		case XACT_EVENT_PREPARE:
-			relations_created_in_transaction = NIL;
-			tfguard_forget_dropped_so_far();
-			break;
-		default:
-			break;
-	}
-}
-
-void
-tfguard_relation_tracking_init(void)
-{
-	RegisterXactCallback(forget_created_relations, NULL);
+	created_in_transaction.list = still_new;
 }
 
 static const char *
@@ -137,7 +113,7 @@ tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 		return false;
-	if (list_member_oid(relations_created_in_transaction, relid))
+	if (list_member_oid(created_in_transaction.list, relid))
 		return false;
 
 	relname = get_rel_name(relid);

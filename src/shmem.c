@@ -14,7 +14,9 @@
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
 
-#include "tfguard.h"
+#include "audit.h"
+#include "shmem.h"
+#include "unlock_store.h"
 
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -25,7 +27,7 @@ request_shared_memory(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 	RequestAddinShmemSpace(add_size(tfguard_audit_shmem_size(),
-									tfguard_unlock_shmem_size()));
+									tfguard_unlock_store_shmem_size()));
 	RequestNamedLWLockTranche("tfguard", 1);
 	RequestNamedLWLockTranche("tfguard tokens", 1);
 }
@@ -38,7 +40,7 @@ attach_shared_memory(void)
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	tfguard_audit_shmem_attach();
-	tfguard_unlock_shmem_attach();
+	tfguard_unlock_store_shmem_attach();
 	LWLockRelease(AddinShmemInitLock);
 }
 

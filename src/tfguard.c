@@ -26,7 +26,13 @@
 #include "tcop/utility.h"
 #include "utils/guc.h"
 
-#include "tfguard.h"
+#include "audit.h"
+#include "classify.h"
+#include "dropped.h"
+#include "redact.h"
+#include "relation.h"
+#include "session_unlock.h"
+#include "shmem.h"
 
 PG_MODULE_MAGIC;
 
@@ -37,6 +43,9 @@ PG_FUNCTION_INFO_V1(tfguard_assert_installable);
 /* settings */
 int			tfguard_mode = GUARD_MODE_ENFORCE;
 char	   *tfguard_database = NULL;
+char	   *tfguard_token_setting = NULL;
+int			tfguard_max_ttl_s = 3600;
+int			tfguard_audit_timeout_ms = 5000;
 
 static const struct config_enum_entry mode_options[] = {
 	{"enforce", GUARD_MODE_ENFORCE, false},
@@ -132,7 +141,7 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 {
 	bool		sets_token = IsA(pstmt->utilityStmt, VariableSetStmt);
 	bool		resets_token = statement_resets_token(pstmt->utilityStmt);
-	char	   *token_before = resets_token ? tfguard_unlock_session_token_id() : NULL;
+	char	   *token_before = resets_token ? tfguard_session_token_id() : NULL;
 	Oid			refreshed_view = InvalidOid;
 
 	/* before anything can fail: a refused SET must not leave a secret on show */
@@ -147,15 +156,17 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 			refreshed_view = tfguard_classify_refresh_before((RefreshMatViewStmt *) pstmt->utilityStmt);
 	}
 	if (sets_token)
-		tfguard_unlock_check_set((VariableSetStmt *) pstmt->utilityStmt);
+		tfguard_session_unlock_before_set((VariableSetStmt *) pstmt->utilityStmt);
 
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(PROCESS_UTILITY_ARGS);
 	else
 		standard_ProcessUtility(PROCESS_UTILITY_ARGS);
 
+	if (sets_token)
+		tfguard_session_unlock_after_set();
 	if (resets_token)
-		tfguard_unlock_end_session_token(token_before);
+		tfguard_session_unlock_end(token_before);
 	/* a refresh that emptied a view that held rows is a TRUNCATE of it */
 	if (OidIsValid(refreshed_view))
 		tfguard_classify_refresh_after(refreshed_view);
@@ -230,10 +241,9 @@ _PG_init(void)
 
 	loaded_at_server_start = true;
 	define_settings();
-	tfguard_relation_tracking_init();
 	tfguard_shmem_init();
 	tfguard_audit_writer_register();
-	tfguard_unlock_init();
+	tfguard_session_unlock_init();
 	tfguard_redact_init();
 
 	prev_object_access_hook = object_access_hook;

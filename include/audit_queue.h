@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * audit.h
+ * audit_queue.h
  *	  The shared-memory queue between backends and the audit writer.
  *
  * A backend that meets a guarded attempt claims a free slot, fills in the
@@ -13,8 +13,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef TFGUARD_AUDIT_H
-#define TFGUARD_AUDIT_H
+#ifndef TFGUARD_AUDIT_QUEUE_H
+#define TFGUARD_AUDIT_QUEUE_H
 
 #include "datatype/timestamp.h"
 #include "storage/condition_variable.h"
@@ -85,4 +85,4 @@ typedef struct AuditQueue
 
 extern AuditQueue *tfguard_audit_queue;
 
-#endif							/* TFGUARD_AUDIT_H */
+#endif							/* TFGUARD_AUDIT_QUEUE_H */

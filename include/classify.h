@@ -1,0 +1,26 @@
+/*-------------------------------------------------------------------------
+ *
+ * classify.h
+ *	  What the hooks hand over: objects being removed (classify_object.c),
+ *	  plans about to run (classify_plan.c), utility statements
+ *	  (classify_utility.c).  Each turns what it sees into attempts for
+ *	  the decision point.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TFGUARD_CLASSIFY_H
+#define TFGUARD_CLASSIFY_H
+
+#include "catalog/objectaccess.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+
+extern void tfguard_classify_object_access(ObjectAccessType access,
+										   Oid classId, Oid objectId,
+										   int subId);
+extern void tfguard_classify_plan(PlannedStmt *stmt);
+extern void tfguard_classify_utility(PlannedStmt *pstmt);
+extern Oid	tfguard_classify_refresh_before(RefreshMatViewStmt *stmt);
+extern void tfguard_classify_refresh_after(Oid relid);
+
+#endif							/* TFGUARD_CLASSIFY_H */

@@ -1,0 +1,88 @@
+/*-------------------------------------------------------------------------
+ *
+ * tfguard.h
+ *	  The vocabulary every module shares: guarded operations, attempts,
+ *	  audit events, the guard's mode and settings.
+ *
+ * The flow is one way, and the #include lines show it:
+ *
+ *	 tfguard.c (hooks) -> classify_*.c -> relation.c -> decide.c
+ *	 decide.c -> session_unlock.c -> unlock_store.c
+ *	 decide.c -> impact.c, identity.c, audit.c
+ *	 admin_sql.c (SQL functions) -> unlock_store.c, audit.c
+ *
+ * Leaves (operation.c, dropped.c, identity.c, redact.c) use no other
+ * module; each module declares its API in its own header under include/.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TFGUARD_H
+#define TFGUARD_H
+
+#include "compat.h"
+
+/* Every unlock-token secret starts so, for people and secret scanners. */
+#define TFGUARD_TOKEN_PREFIX "tfg1_"
+
+/*
+ * Room for a schema-qualified name as quote_qualified_identifier() writes
+ * it, whatever it holds: two names of NAMEDATALEN - 1 bytes, every byte a
+ * doubled quote, each in quotes, a dot and the terminator.  Names are
+ * never cut: two cut names could read alike.
+ */
+#define TFGUARD_OBJECT_NAME_MAX (2 * (2 * (NAMEDATALEN - 1) + 2) + 2)
+
+/* The irreversible operations tfguard guards; names are in operation.c. */
+typedef enum GuardedOperation
+{
+	GUARDED_DROP_DATABASE,
+	GUARDED_DROP_TABLE,
+	GUARDED_TRUNCATE,
+	GUARDED_DELETE_ALL,
+	GUARDED_RECONFIGURE			/* changing tfguard itself: its extension, its audit trail */
+} GuardedOperation;
+
+/* tfguard.mode */
+typedef enum GuardMode
+{
+	GUARD_MODE_OFF,
+	GUARD_MODE_WARN,
+	GUARD_MODE_ENFORCE
+} GuardMode;
+
+/* One attempt at a guarded operation on one object. */
+typedef struct GuardedAttempt
+{
+	GuardedOperation operation;
+	const char *object_kind;	/* "table", "materialized view", "database",
+								 * "audit table", "extension" */
+	const char *object_name;	/* "schema.relation", or the database name */
+	Oid			object_class;	/* RelationRelationId, DatabaseRelationId, or
+								 * InvalidOid (a setting, tfguard's schema) */
+	Oid			object_id;		/* the relation or database, if there is one */
+} GuardedAttempt;
+
+/* One row of the audit trail: an attempt, or an unlock event. */
+typedef struct AuditEvent
+{
+	const char *operation;		/* a guarded operation's name, or an event
+								 * such as "issue_token" */
+	const char *object_name;
+	const char *decision;		/* "blocked", "allowed", "warned" */
+	const char *token_id;		/* public id, never the secret; or NULL */
+	const char *detail;			/* or NULL */
+	int64		refers_to;		/* the audit id an approval is about, or 0 */
+	const char *impact;			/* what a refused attempt would destroy, or NULL */
+	Oid			object_id;		/* the attempt's relation or database, or
+								 * InvalidOid */
+	TransactionId object_stamp; /* raw xmin of its catalog row when refused */
+} AuditEvent;
+
+/* Settings (tfguard.c) */
+extern int	tfguard_mode;
+extern char *tfguard_database;
+extern char *tfguard_token_setting;
+extern int	tfguard_max_ttl_s;
+extern int	tfguard_audit_timeout_ms;
+
+#endif							/* TFGUARD_H */
