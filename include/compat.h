@@ -38,7 +38,7 @@
 #include "utils/guc.h"
 
 #if PG_VERSION_NUM < 150000 || PG_VERSION_NUM >= 190000
-#error "tfguard is tested on PostgreSQL 15 and 18 and builds on 15 to 18 only; see src/compat.h"
+#error "tfguard is tested on PostgreSQL 15 and 18 and builds on 15 to 18 only; see include/compat.h"
 #endif
 
 /*
