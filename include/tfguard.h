@@ -50,12 +50,25 @@ typedef enum GuardMode
 	GUARD_MODE_ENFORCE
 } GuardMode;
 
+/* What an attempt is aimed at, for its messages. */
+typedef enum GuardedObjectKind
+{
+	OBJECT_KIND_TABLE,
+	OBJECT_KIND_PARTITIONED_TABLE,
+	OBJECT_KIND_MATVIEW,
+	OBJECT_KIND_DATABASE,
+	OBJECT_KIND_HOME_DATABASE,	/* the database that holds the trail */
+	OBJECT_KIND_AUDIT_TABLE,
+	OBJECT_KIND_TFGUARD_SCHEMA, /* schema tfguard and what it holds */
+	OBJECT_KIND_EXTENSION,
+	OBJECT_KIND_SETTING
+} GuardedObjectKind;
+
 /* One attempt at a guarded operation on one object. */
 typedef struct GuardedAttempt
 {
 	GuardedOperation operation;
-	const char *object_kind;	/* "table", "materialized view", "database",
-								 * "audit table", "extension" */
+	GuardedObjectKind object_kind;
 	const char *object_name;	/* "schema.relation", or the database name */
 	Oid			object_class;	/* RelationRelationId, DatabaseRelationId, or
 								 * InvalidOid (a setting, tfguard's schema) */

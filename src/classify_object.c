@@ -40,7 +40,7 @@ classify_database_drop(Oid databaseId)
 	attempt.operation = strcmp(dbname, tfguard_database) == 0 ?
 		GUARDED_RECONFIGURE : GUARDED_DROP_DATABASE;
 	attempt.object_kind = strcmp(dbname, tfguard_database) == 0 ?
-		"home database" : "database";
+		OBJECT_KIND_HOME_DATABASE : OBJECT_KIND_DATABASE;
 	attempt.object_name = dbname;
 	attempt.object_class = DatabaseRelationId;
 	attempt.object_id = databaseId;

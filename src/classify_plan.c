@@ -485,7 +485,7 @@ classify_audit_table_writes(PlannedStmt *stmt)
 			GuardedAttempt attempt;
 
 			attempt.operation = GUARDED_RECONFIGURE;
-			attempt.object_kind = "audit table";
+			attempt.object_kind = OBJECT_KIND_AUDIT_TABLE;
 			attempt.object_name = "tfguard.audit_log";
 			attempt.object_class = RelationRelationId;
 			attempt.object_id = audit_table;

@@ -62,7 +62,7 @@ typedef enum TfguardPart
 } TfguardPart;
 
 static void
-refuse_reconfigure(const char *object_kind, const char *object_name)
+refuse_reconfigure(GuardedObjectKind object_kind, const char *object_name)
 {
 	GuardedAttempt attempt;
 
@@ -578,19 +578,19 @@ tfguard_classify_utility(PlannedStmt *pstmt)
 		case PART_NONE:
 			break;
 		case PART_AUDIT_TABLE:
-			refuse_reconfigure("audit table", "tfguard.audit_log");
+			refuse_reconfigure(OBJECT_KIND_AUDIT_TABLE, "tfguard.audit_log");
 			break;
 		case PART_SCHEMA:
-			refuse_reconfigure("schema", "tfguard");
+			refuse_reconfigure(OBJECT_KIND_TFGUARD_SCHEMA, "tfguard");
 			break;
 		case PART_EXTENSION:
-			refuse_reconfigure("extension", "tfguard");
+			refuse_reconfigure(OBJECT_KIND_EXTENSION, "tfguard");
 			break;
 		case PART_HOME_DATABASE:
-			refuse_reconfigure("home database", tfguard_database);
+			refuse_reconfigure(OBJECT_KIND_HOME_DATABASE, tfguard_database);
 			break;
 		case PART_SETTING:
-			refuse_reconfigure("setting", setting);
+			refuse_reconfigure(OBJECT_KIND_SETTING, setting);
 			break;
 	}
 }

@@ -36,29 +36,128 @@ quoted(const char *name)
 	return strchr(name, '"') ? name : psprintf("\"%s\"", name);
 }
 
-/* What the operation would do, as a full sentence. */
-static char *
-consequence(const GuardedAttempt *attempt)
+/*
+ * The messages of each kind of attempt, complete sentences (as
+ * tablecmds.c's dropmsgstringarray): the message of a refusal, of a
+ * warning in mode "warn", and the consequence the DETAIL starts with.
+ * Each takes the object's name.
+ */
+typedef struct AttemptMessages
 {
-	switch (attempt->operation)
+	GuardedOperation operation;
+	GuardedObjectKind kind;
+	const char *refused;
+	const char *would_refuse;
+	const char *consequence;
+} AttemptMessages;
+
+static const AttemptMessages attempt_messages[] = {
+	{GUARDED_DROP_DATABASE, OBJECT_KIND_DATABASE,
+		gettext_noop("tfguard refused drop_database of database %s"),
+		gettext_noop("tfguard would refuse drop_database of database %s"),
+	gettext_noop("Dropping database %s would permanently remove it and all its data.")},
+	{GUARDED_DROP_TABLE, OBJECT_KIND_TABLE,
+		gettext_noop("tfguard refused drop_table of table %s"),
+		gettext_noop("tfguard would refuse drop_table of table %s"),
+	gettext_noop("The statement would permanently remove table %s and all its rows.")},
+	{GUARDED_DROP_TABLE, OBJECT_KIND_PARTITIONED_TABLE,
+		gettext_noop("tfguard refused drop_table of partitioned table %s"),
+		gettext_noop("tfguard would refuse drop_table of partitioned table %s"),
+	gettext_noop("The statement would permanently remove partitioned table %s and all its rows.")},
+	{GUARDED_DROP_TABLE, OBJECT_KIND_MATVIEW,
+		gettext_noop("tfguard refused drop_table of materialized view %s"),
+		gettext_noop("tfguard would refuse drop_table of materialized view %s"),
+	gettext_noop("The statement would permanently remove materialized view %s and all its rows.")},
+	{GUARDED_TRUNCATE, OBJECT_KIND_TABLE,
+		gettext_noop("tfguard refused truncate of table %s"),
+		gettext_noop("tfguard would refuse truncate of table %s"),
+	gettext_noop("TRUNCATE would permanently remove every row of table %s.")},
+	{GUARDED_TRUNCATE, OBJECT_KIND_PARTITIONED_TABLE,
+		gettext_noop("tfguard refused truncate of partitioned table %s"),
+		gettext_noop("tfguard would refuse truncate of partitioned table %s"),
+	gettext_noop("TRUNCATE would permanently remove every row of partitioned table %s.")},
+	{GUARDED_TRUNCATE, OBJECT_KIND_MATVIEW,
+		gettext_noop("tfguard refused truncate of materialized view %s"),
+		gettext_noop("tfguard would refuse truncate of materialized view %s"),
+	gettext_noop("The statement would leave materialized view %s, which holds rows, with none.")},
+	{GUARDED_DELETE_ALL, OBJECT_KIND_TABLE,
+		gettext_noop("tfguard refused delete_all of table %s"),
+		gettext_noop("tfguard would refuse delete_all of table %s"),
+	gettext_noop("The DELETE has no WHERE condition on table %s that survives constant folding, so it would remove every row.")},
+	{GUARDED_DELETE_ALL, OBJECT_KIND_PARTITIONED_TABLE,
+		gettext_noop("tfguard refused delete_all of partitioned table %s"),
+		gettext_noop("tfguard would refuse delete_all of partitioned table %s"),
+	gettext_noop("The DELETE has no WHERE condition on partitioned table %s that survives constant folding, so it would remove every row.")},
+	{GUARDED_RECONFIGURE, OBJECT_KIND_AUDIT_TABLE,
+		gettext_noop("tfguard refused reconfigure of audit table %s"),
+		NULL,
+	gettext_noop("The statement would change audit table %s, which keeps every attempt as it was recorded.")},
+	{GUARDED_RECONFIGURE, OBJECT_KIND_TFGUARD_SCHEMA,
+		gettext_noop("tfguard refused reconfigure of schema %s"),
+		NULL,
+	gettext_noop("The statement would change schema %s, which holds tfguard's audit trail and the functions that unlock operations.")},
+	{GUARDED_RECONFIGURE, OBJECT_KIND_EXTENSION,
+		gettext_noop("tfguard refused reconfigure of extension %s"),
+		NULL,
+	gettext_noop("The statement would change or remove extension %s, which holds tfguard's audit trail.")},
+	{GUARDED_RECONFIGURE, OBJECT_KIND_HOME_DATABASE,
+		gettext_noop("tfguard refused reconfigure of home database %s"),
+		NULL,
+	gettext_noop("The statement would change, rename or remove database %s, which holds tfguard's audit trail.")},
+	{GUARDED_RECONFIGURE, OBJECT_KIND_SETTING,
+		gettext_noop("tfguard refused reconfigure of setting %s"),
+		NULL,
+	gettext_noop("The statement would change setting %s, which decides whether and how tfguard guards the server.")},
+};
+
+static const AttemptMessages *
+messages_of(const GuardedAttempt *attempt)
+{
+	for (int i = 0; i < (int) lengthof(attempt_messages); i++)
 	{
-		case GUARDED_DROP_DATABASE:
-			return psprintf("Dropping database \"%s\" would permanently remove it and all its data.",
-							attempt->object_name);
-		case GUARDED_DROP_TABLE:
-			return psprintf("The statement would permanently remove %s %s and all its rows.",
-							attempt->object_kind, quoted(attempt->object_name));
-		case GUARDED_TRUNCATE:
-			return psprintf("TRUNCATE would permanently remove every row of %s %s.",
-							attempt->object_kind, quoted(attempt->object_name));
-		case GUARDED_DELETE_ALL:
-			return psprintf("The DELETE has no WHERE condition on %s %s that survives constant folding, so it would remove every row.",
-							attempt->object_kind, quoted(attempt->object_name));
-		case GUARDED_RECONFIGURE:
-			return psprintf("The statement would change or remove %s %s, which keeps tfguard's record of every attempt.",
-							attempt->object_kind, quoted(attempt->object_name));
+		if (attempt_messages[i].operation == attempt->operation &&
+			attempt_messages[i].kind == attempt->object_kind)
+			return &attempt_messages[i];
 	}
-	return pstrdup("");			/* keep compiler quiet */
+	elog(ERROR, "tfguard has no message for operation %d on object kind %d",
+		 (int) attempt->operation, (int) attempt->object_kind);
+	return NULL;				/* keep compiler quiet */
+}
+
+/* The consequence, a full sentence, translated. */
+static char *
+consequence(const AttemptMessages *messages, const char *name)
+{
+	return psprintf(_(messages->consequence), name);
+}
+
+/*
+ * The HINT of a refusal, by audience.  An agent (or anyone) refused an
+ * irreversible operation is sent to a human, with the request's id; the
+ * one refused a change to tfguard itself, usually an administrator, is
+ * told how such changes are made.
+ */
+static int
+errhint_refusal(const GuardedAttempt *attempt, int64 audit_id)
+{
+	if (attempt->operation == GUARDED_RECONFIGURE &&
+		attempt->object_kind == OBJECT_KIND_SETTING)
+		return errhint("tfguard's settings are changed in postgresql.conf, followed by a reload "
+					   "(or a restart, for shared_preload_libraries), by someone with access "
+					   "to the server's files. Through SQL it needs another administrator's "
+					   "token for reconfigure: tfguard.issue_token(..., ARRAY['reconfigure'], ...).");
+	if (attempt->operation == GUARDED_RECONFIGURE)
+		return errhint("tfguard's audit trail, functions and home database change only with "
+					   "another administrator's token for reconfigure "
+					   "(tfguard.issue_token(..., ARRAY['reconfigure'], ...)), or an approval "
+					   "of this attempt: SELECT tfguard.approve(" INT64_FORMAT "); in database \"%s\".",
+					   audit_id, tfguard_database);
+	return errhint("This irreversible operation needs a human's decision. "
+				   "Stop and ask a database administrator to approve it: "
+				   "SELECT tfguard.approve(" INT64_FORMAT "); in database \"%s\" "
+				   "lets this session run the same statement again. "
+				   "Every other route to the same data is refused too.",
+				   audit_id, tfguard_database);
 }
 
 /*
@@ -70,6 +169,8 @@ void
 tfguard_decide(const GuardedAttempt *attempt)
 {
 	const char *operation = tfguard_operation_name(attempt->operation);
+	const AttemptMessages *messages = messages_of(attempt);
+	const char *name = quoted(attempt->object_name);
 	const char *token_id;
 	const char *why_not;
 	int64		approval_of;
@@ -102,13 +203,13 @@ tfguard_decide(const GuardedAttempt *attempt)
 	event.object_stamp = (unlocked || warn_only) ? InvalidTransactionId :
 		tfguard_object_stamp(attempt);
 
+	/* not a privilege problem: the trail is not there to record it */
 	if (!tfguard_audit_record(&event, &audit_id, &failure))
 		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("tfguard refused %s of %s %s",
-						operation, attempt->object_kind, quoted(attempt->object_name)),
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg(messages->refused, name),
 				 errdetail("%s The attempt could not be recorded in the audit trail (%s), and tfguard runs no guarded operation it cannot record.",
-						   consequence(attempt), failure),
+						   consequence(messages, name), failure),
 				 errhint("tfguard refuses what it cannot record. A database administrator must bring the audit trail back: the tfguard audit writer must run, and the tfguard extension must be installed in database \"%s\".",
 						 tfguard_database)));
 
@@ -124,8 +225,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 	{
 		ereport(WARNING,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("tfguard would refuse %s of %s %s",
-						operation, attempt->object_kind, quoted(attempt->object_name)),
+				 errmsg(messages->would_refuse, name),
 				 errdetail("The operation was allowed because tfguard.mode is \"warn\"; it was recorded as audit id " INT64_FORMAT ".",
 						   audit_id)));
 		return;
@@ -133,17 +233,11 @@ tfguard_decide(const GuardedAttempt *attempt)
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("tfguard refused %s of %s %s",
-					operation, attempt->object_kind, quoted(attempt->object_name)),
+			 errmsg(messages->refused, name),
 			 why_not ?
-			 errdetail("%s This session's unlock token %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".",
-					   consequence(attempt), token_id, why_not, audit_id) :
+			 errdetail("%s This session's unlock %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".",
+					   consequence(messages, name), token_id, why_not, audit_id) :
 			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
-					   consequence(attempt), audit_id),
-			 errhint("This irreversible operation needs a human's decision. "
-					 "Stop and ask a database administrator to approve it: "
-					 "SELECT tfguard.approve(" INT64_FORMAT "); in database \"%s\" "
-					 "lets this session run the same statement again. "
-					 "Every other route to the same data is refused too.",
-					 audit_id, tfguard_database)));
+					   consequence(messages, name), audit_id),
+			 errhint_refusal(attempt, audit_id)));
 }

@@ -70,17 +70,17 @@ tfguard_new_partitions_may_hold_old_rows(void)
 	created_in_transaction.list = still_new;
 }
 
-static const char *
-relkind_description(char relkind)
+static GuardedObjectKind
+relkind_object_kind(char relkind)
 {
 	switch (relkind)
 	{
 		case RELKIND_PARTITIONED_TABLE:
-			return "partitioned table";
+			return OBJECT_KIND_PARTITIONED_TABLE;
 		case RELKIND_MATVIEW:
-			return "materialized view";
+			return OBJECT_KIND_MATVIEW;
 		default:
-			return "table";
+			return OBJECT_KIND_TABLE;
 	}
 }
 
@@ -122,7 +122,7 @@ tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 		return false;			/* concurrently dropped: nothing to lose */
 
 	attempt->operation = operation;
-	attempt->object_kind = relkind_description(relkind);
+	attempt->object_kind = relkind_object_kind(relkind);
 	/* quoted where needed: "a.b".c and a."b.c" must not read alike */
 	attempt->object_name = quote_qualified_identifier(nspname, relname);
 	attempt->object_class = RelationRelationId;
