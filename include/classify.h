@@ -20,7 +20,15 @@ extern void tfguard_classify_object_access(ObjectAccessType access,
 										   int subId);
 extern void tfguard_classify_plan(PlannedStmt *stmt);
 extern void tfguard_classify_utility(PlannedStmt *pstmt);
-extern Oid	tfguard_classify_refresh_before(RefreshMatViewStmt *stmt);
-extern void tfguard_classify_refresh_after(Oid relid);
+/* what REFRESH MATERIALIZED VIEW is checked against after it ran */
+typedef struct RefreshCheck
+{
+	Oid			relid;
+	int64		rows_before;
+} RefreshCheck;
+
+extern bool tfguard_classify_refresh_before(RefreshMatViewStmt *stmt,
+											RefreshCheck *check);
+extern void tfguard_classify_refresh_after(const RefreshCheck *check);
 
 #endif							/* TFGUARD_CLASSIFY_H */

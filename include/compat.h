@@ -72,6 +72,19 @@
 #endif
 
 /*
+ * PostgreSQL 17 added WHEN NOT MATCHED BY SOURCE: a MergeAction says which
+ * rows it acts on with matchKind instead of "matched".  (16: 15's branch.)
+ */
+#if PG_VERSION_NUM >= 170000
+#define MergeActionOnMatched(action) ((action)->matchKind == MERGE_WHEN_MATCHED)
+#define MergeActionOnNotMatchedBySource(action) \
+	((action)->matchKind == MERGE_WHEN_NOT_MATCHED_BY_SOURCE)
+#else
+#define MergeActionOnMatched(action) ((action)->matched)
+#define MergeActionOnNotMatchedBySource(action) false
+#endif
+
+/*
  * Memory for GUC values and their "extra": GUC frees it with free() in
  * PostgreSQL 15, with guc_free() (from guc_malloc) from 16 on.  (16: 18's
  * branch.)

@@ -311,6 +311,7 @@ typedef struct Request
 	Oid			object_oid;		/* what the approval binds to */
 	Oid			database_oid;
 	TransactionId object_stamp;
+	char	   *statement_hash; /* or NULL */
 } Request;
 
 #define READ_REQUEST \
@@ -320,7 +321,7 @@ typedef struct Request
 	"         AND d.operation = 'approve')," \
 	" EXISTS (SELECT 1 FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
 	"         AND d.operation = 'deny')," \
-	" object_oid, database_oid, object_xmin" \
+	" object_oid, database_oid, object_xmin, statement_hash" \
 	" FROM tfguard.audit_log a WHERE a.id = $1"
 
 /*
@@ -372,6 +373,9 @@ read_request(int64 id, bool for_deny)
 	request->object_stamp = DatumGetTransactionId(SPI_getbinval(row, desc, 12, &isnull));
 	if (isnull)
 		request->object_stamp = InvalidTransactionId;
+	request->statement_hash = SPI_getvalue(row, desc, 13);
+	if (request->statement_hash != NULL)
+		request->statement_hash = MemoryContextStrdup(caller, request->statement_hash);
 
 	if (strcmp(decision, "blocked") != 0 ||
 		!tfguard_parse_operation(request->operation, &operation) ||
@@ -444,6 +448,9 @@ grant_approval(const Request *request, GuardedOperation operation, Oid role,
 	strlcpy(entry.objects[0], request->object_name, TFGUARD_OBJECT_NAME_MAX);
 	entry.object_oid = request->object_oid;
 	entry.object_stamp = request->object_stamp;
+	if (request->statement_hash != NULL)
+		strlcpy(entry.statement_hash, request->statement_hash,
+				TFGUARD_STATEMENT_HASH_LEN);
 	entry.pinned_pid = request->backend_pid;
 	entry.pinned_start = request->backend_start;
 	tfguard_unlock_store_install(&entry);

@@ -18,6 +18,7 @@
 
 #include "access/xact.h"
 #include "access/htup_details.h"
+#include "access/table.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -36,6 +37,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -58,10 +60,10 @@ bool		tfguard_is_audit_writer = false;
 	"INSERT INTO tfguard.audit_log (id, logged_at, database_name, session_role," \
 	" \"current_role\", client_addr, application_name, backend_pid, operation," \
 	" object_name, statement, decision, token_id, detail, backend_start," \
-	" refers_to, impact, object_oid, database_oid, object_xmin)" \
+	" refers_to, impact, object_oid, database_oid, object_xmin, statement_hash)" \
 	" VALUES ($17, $1, $2, $3, $4, $5::inet, $6, $7, $8, $9, $10, $11, $12, $13," \
-	" $14, $15, $16, $18, $19, $20)"
-#define INSERT_AUDIT_NARGS 20
+	" $14, $15, $16, $18, $19, $20, $21)"
+#define INSERT_AUDIT_NARGS 21
 #define LAST_AUDIT_ID "SELECT pg_catalog.max(id) FROM tfguard.audit_log"
 
 /* the id of the next row; 0 until read from the table (again after a failure) */
@@ -199,7 +201,7 @@ text_or_null(const char *value, int encoding, char *nulls, int i)
 static const Oid insert_argtypes[INSERT_AUDIT_NARGS] = {
 	TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID,
 	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, OIDOID, OIDOID, XIDOID
+	TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID, OIDOID, OIDOID, XIDOID, TEXTOID
 };
 
 /* The INSERT, planned once per writer; forgotten after any failed round. */
@@ -259,6 +261,7 @@ insert_record(const AuditRecord *r, int64 id)
 	values[18] = ObjectIdGetDatum(r->database_oid);
 	values[19] = TransactionIdGetDatum(r->object_stamp);
 	nulls[19] = TransactionIdIsValid(r->object_stamp) ? ' ' : 'n';
+	values[20] = text_or_null(r->statement_hash, r->encoding, nulls, 20);
 
 	if (SPI_execute_plan(insert_plan, values, nulls, false, 1) != SPI_OK_INSERT ||
 		SPI_processed != 1)
@@ -276,19 +279,29 @@ check_audit_table(void)
 	Oid			nspid = get_namespace_oid("tfguard", true);
 	Oid			relid = OidIsValid(nspid) ?
 		get_relname_relid("audit_log", nspid) : InvalidOid;
-	HeapTuple	tuple;
+	Relation	audit_log;
 	bool		runs_code;
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errmsg("extension tfguard is not installed in database \"%s\"",
 						tfguard_database)));
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	runs_code = ((Form_pg_class) GETSTRUCT(tuple))->relhasrules ||
-		((Form_pg_class) GETSTRUCT(tuple))->relhastriggers;
-	ReleaseSysCache(tuple);
+
+	/*
+	 * Only what an INSERT fires counts: the triggers a foreign key
+	 * referencing the table adds fire on UPDATE and DELETE, and
+	 * relhastriggers stays set after such triggers are gone.
+	 */
+	audit_log = table_open(relid, RowExclusiveLock);
+	runs_code = audit_log->rd_rules != NULL ||
+		(audit_log->trigdesc != NULL &&
+		 (audit_log->trigdesc->trig_insert_before_row ||
+		  audit_log->trigdesc->trig_insert_after_row ||
+		  audit_log->trigdesc->trig_insert_instead_row ||
+		  audit_log->trigdesc->trig_insert_before_statement ||
+		  audit_log->trigdesc->trig_insert_after_statement ||
+		  audit_log->trigdesc->trig_insert_new_table));
+	table_close(audit_log, NoLock);
 	if (runs_code)
 		ereport(ERROR,
 				(errmsg("tfguard.audit_log has rules or triggers, which the audit writer does not write through")));
@@ -529,6 +542,9 @@ tfguard_audit_writer_main(Datum main_arg)
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
+	/* ALTER ROLE ... IN DATABASE ... SET role would make it someone else */
+	SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("session_replication_role", "origin", PGC_SUSET, PGC_S_OVERRIDE);
 
 	become_the_writer();
 

@@ -334,30 +334,31 @@ target_rows_restricted(Plan *plan, Bitmapset *targets)
 }
 
 /*
- * The relation a DELETE names: the partitioned root, or the nominal
- * relation (the one the statement wrote), or failing those any result
- * relation that is guarded.  Fills "attempt" and returns true if guarded.
+ * Decide on every guarded relation an unrestricted DELETE empties: the one
+ * it names (the partitioned root or the nominal relation), then each
+ * result relation, children and partitions included.  An unlock for the
+ * named table does not reach a table attached or made to inherit from it
+ * since: that one is decided on by itself.
  */
-static bool
-delete_target_is_guarded(PlannedStmt *stmt, ModifyTable *mt,
-						 GuardedAttempt *attempt)
+static void
+decide_on_emptied_relations(PlannedStmt *stmt, ModifyTable *mt)
 {
 	Index		named = mt->rootRelation ? mt->rootRelation : mt->nominalRelation;
+	Oid			named_relid = named > 0 ? rt_fetch(named, stmt->rtable)->relid : InvalidOid;
+	GuardedAttempt attempt;
 	ListCell   *lc;
 
-	if (named > 0 &&
-		tfguard_relation_is_guarded(rt_fetch(named, stmt->rtable)->relid,
-									GUARDED_DELETE_ALL, attempt))
-		return true;
+	if (OidIsValid(named_relid) &&
+		tfguard_relation_is_guarded(named_relid, GUARDED_DELETE_ALL, &attempt))
+		tfguard_decide(&attempt);
 	foreach(lc, mt->resultRelations)
 	{
-		Index		rti = (Index) lfirst_int(lc);
+		Oid			relid = rt_fetch(lfirst_int(lc), stmt->rtable)->relid;
 
-		if (tfguard_relation_is_guarded(rt_fetch(rti, stmt->rtable)->relid,
-										GUARDED_DELETE_ALL, attempt))
-			return true;
+		if (relid != named_relid &&
+			tfguard_relation_is_guarded(relid, GUARDED_DELETE_ALL, &attempt))
+			tfguard_decide(&attempt);
 	}
-	return false;
 }
 
 static Bitmapset *
@@ -391,12 +392,11 @@ subplans_restrict_target(ModifyTable *mt, Bitmapset *targets)
 
 #ifdef HAVE_MERGE
 /*
- * A MERGE deletes every target row when its join does not restrict the
- * target (ON true, or a condition on the source only) and one of its
- * WHEN MATCHED ... THEN DELETE actions has no condition on the target.
+ * Does the MERGE have a DELETE action with no condition on the target, for
+ * the rows that match (matched) or for those that match no source row?
  */
 static bool
-merge_deletes_without_target_condition(ModifyTable *mt, Bitmapset *targets)
+merge_deletes_unconditionally(ModifyTable *mt, Bitmapset *targets, bool matched)
 {
 	ListCell   *lc_list;
 	ListCell   *lc;
@@ -408,11 +408,32 @@ merge_deletes_without_target_condition(ModifyTable *mt, Bitmapset *targets)
 			MergeAction *action = (MergeAction *) lfirst(lc);
 
 			if (action->commandType == CMD_DELETE &&
+				(matched ? MergeActionOnMatched(action) :
+				 MergeActionOnNotMatchedBySource(action)) &&
 				!expression_references_target(action->qual, targets))
 				return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * A MERGE deletes every target row when its join does not restrict the
+ * target (ON true, or a condition on the source only) and a WHEN MATCHED
+ * ... THEN DELETE has no condition on the target; or, whatever the join,
+ * when both the rows that match and those that match nothing (WHEN NOT
+ * MATCHED BY SOURCE, PostgreSQL 17) are deleted without a condition.
+ */
+static bool
+merge_deletes_every_row(ModifyTable *mt, Bitmapset *targets)
+{
+	if (!merge_deletes_unconditionally(mt, targets, true))
+		return false;
+	if (merge_deletes_unconditionally(mt, targets, false))
+		return true;
+	return !expression_references_target((Node *) ModifyTableMergeJoinConditions(mt),
+										  targets) &&
+		!subplans_restrict_target(mt, targets);
 }
 #endif
 
@@ -439,11 +460,7 @@ modify_table_is_unrestricted_delete(ModifyTable *mt)
 		unrestricted = !subplans_restrict_target(mt, targets);
 #ifdef HAVE_MERGE
 	else
-		unrestricted =
-			!expression_references_target((Node *) ModifyTableMergeJoinConditions(mt),
-										  targets) &&
-			!subplans_restrict_target(mt, targets) &&
-			merge_deletes_without_target_condition(mt, targets);
+		unrestricted = merge_deletes_every_row(mt, targets);
 #endif
 	bms_free(targets);
 	return unrestricted;
@@ -454,12 +471,10 @@ static bool
 classify_modify_table(Plan *plan, void *context)
 {
 	PlannedStmt *stmt = (PlannedStmt *) context;
-	GuardedAttempt attempt;
 
 	if (IsA(plan, ModifyTable) &&
-		modify_table_is_unrestricted_delete((ModifyTable *) plan) &&
-		delete_target_is_guarded(stmt, (ModifyTable *) plan, &attempt))
-		tfguard_decide(&attempt);
+		modify_table_is_unrestricted_delete((ModifyTable *) plan))
+		decide_on_emptied_relations(stmt, (ModifyTable *) plan);
 	return false;
 }
 

@@ -30,25 +30,36 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
 #include "commands/tablecmds.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_func.h"
 #include "utils/formatting.h"
 #include "utils/lsyscache.h"
+#include "rewrite/rewriteHandler.h"
+#include "commands/tablespace.h"
+#include "utils/acl.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "audit.h"
 #include "classify.h"
 #include "decide.h"
 #include "relation.h"
+
+/* A refresh that keeps fewer than half the rows of a view this big loses data. */
+#define REFRESH_MIN_ROWS 100
 
 /* The part of tfguard a utility statement would change, if any. */
 typedef enum TfguardPart
@@ -221,6 +232,160 @@ part_of_new_relation(RangeVar *relation)
 							list_make1(makeString(relation->relname)));
 }
 
+/*
+ * Does a view read the audit table, directly or through other views?
+ * LOCK on a view locks the tables it reads, the audit table among them.
+ */
+static bool
+view_reads_audit_table(Oid viewid, int depth)
+{
+	Relation	view;
+	Query	   *query;
+	ListCell   *lc;
+	bool		reads = false;
+
+	if (depth > 16)
+		return true;			/* deeper than anyone writes: assume it does */
+	view = relation_open(viewid, AccessShareLock);
+	query = get_view_query(view);
+	foreach(lc, query->rtable)
+	{
+		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
+
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		if (rte->relid == tfguard_audit_table_oid() ||
+			(rte->relkind == RELKIND_VIEW && view_reads_audit_table(rte->relid, depth + 1)))
+			reads = true;
+	}
+	relation_close(view, NoLock);
+	return reads;
+}
+
+static TfguardPart
+lock_target(LockStmt *stmt)
+{
+	TfguardPart part = part_of_range_vars(stmt->relations);
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		Oid			relid = RangeVarGetRelid(lfirst_node(RangeVar, lc), NoLock, true);
+
+		if (OidIsValid(relid) && get_rel_relkind(relid) == RELKIND_VIEW &&
+			view_reads_audit_table(relid, 0))
+			return PART_AUDIT_TABLE;
+	}
+	return part;
+}
+
+/* A FOREIGN KEY referencing the audit table locks it, and adds triggers to it. */
+static bool
+constraint_references_audit_table(Node *node)
+{
+	return IsA(node, Constraint) &&
+		((Constraint *) node)->contype == CONSTR_FOREIGN &&
+		part_of_range_var(((Constraint *) node)->pktable) == PART_AUDIT_TABLE;
+}
+
+static bool
+table_elements_reference_audit_table(List *elements)
+{
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	foreach(lc, elements)
+	{
+		Node	   *element = lfirst(lc);
+
+		if (constraint_references_audit_table(element))
+			return true;
+		if (IsA(element, ColumnDef))
+		{
+			foreach(lc2, ((ColumnDef *) element)->constraints)
+			{
+				if (constraint_references_audit_table(lfirst(lc2)))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* ALTER TABLE ALL IN TABLESPACE moves the audit table if it is there. */
+static TfguardPart
+move_all_target(AlterTableMoveAllStmt *stmt)
+{
+	Oid			tablespace = get_tablespace_oid(stmt->orig_tablespacename, true);
+	Oid			audit_tablespace = get_rel_tablespace(tfguard_audit_table_oid());
+
+	if (!OidIsValid(audit_tablespace))
+		audit_tablespace = MyDatabaseTableSpace;
+	return tablespace == audit_tablespace ? PART_AUDIT_TABLE : PART_NONE;
+}
+
+/*
+ * DROP OWNED BY the role that owns tfguard's schema drops it; DROP OWNED
+ * BY tfguard_admin revokes what the admins were granted; REASSIGN OWNED
+ * BY the owner hands tfguard's objects to another role.
+ */
+static TfguardPart
+owned_by_target(List *roles, bool drop)
+{
+	Oid			admins = get_role_oid("tfguard_admin", true);
+	Oid			owner = InvalidOid;
+	HeapTuple	tuple = SearchSysCache1(NAMESPACEOID,
+										ObjectIdGetDatum(tfguard_namespace()));
+	ListCell   *lc;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		owner = ((Form_pg_namespace) GETSTRUCT(tuple))->nspowner;
+		ReleaseSysCache(tuple);
+	}
+
+	foreach(lc, roles)
+	{
+		Oid			role = get_rolespec_oid(lfirst_node(RoleSpec, lc), true);
+
+		if (OidIsValid(role) && (role == owner || (drop && role == admins)))
+			return PART_SCHEMA;
+	}
+	return PART_NONE;
+}
+
+static TfguardPart
+default_privileges_target(AlterDefaultPrivilegesStmt *stmt)
+{
+	TfguardPart part = PART_NONE;
+	ListCell   *lc;
+	ListCell   *lc2;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *option = lfirst_node(DefElem, lc);
+
+		if (strcmp(option->defname, "schemas") == 0)
+			foreach(lc2, (List *) option->arg)
+				part = worse(part, part_of_schema_name(strVal(lfirst(lc2))));
+	}
+	return part;
+}
+
+static TfguardPart
+statistics_target(CreateStatsStmt *stmt)
+{
+	TfguardPart part = stmt->defnames ? part_of_new_name(stmt->defnames) : PART_NONE;
+	ListCell   *lc;
+
+	foreach(lc, stmt->relations)
+	{
+		if (IsA(lfirst(lc), RangeVar))
+			part = worse(part, part_of_range_var(lfirst_node(RangeVar, lc)));
+	}
+	return part;
+}
+
 /* ---------- statement by statement ---------- */
 
 /*
@@ -324,6 +489,10 @@ alter_table_target(AlterTableStmt *stmt)
 		if (cmd->subtype == AT_AddInherit &&
 			part_of_range_var((RangeVar *) cmd->def) == PART_AUDIT_TABLE)
 			return PART_AUDIT_TABLE;
+		if ((cmd->subtype == AT_AddConstraint || cmd->subtype == AT_AddColumn) &&
+			cmd->def != NULL &&
+			table_elements_reference_audit_table(list_make1(cmd->def)))
+			return PART_AUDIT_TABLE;
 	}
 	return part;
 }
@@ -388,6 +557,25 @@ may_touch_home_objects(Node *parsetree)
 		case T_CreateFunctionStmt:
 		case T_AlterFunctionStmt:
 		case T_ViewStmt:
+		case T_CreatePolicyStmt:
+		case T_AlterPolicyStmt:
+		case T_AlterTableMoveAllStmt:
+		case T_CreateSeqStmt:
+		case T_CreateTableAsStmt:
+		case T_CompositeTypeStmt:
+		case T_CreateEnumStmt:
+		case T_CreateRangeStmt:
+		case T_CreateDomainStmt:
+		case T_DefineStmt:
+		case T_CreateStatsStmt:
+		case T_CommentStmt:
+		case T_SecLabelStmt:
+		case T_AlterDefaultPrivilegesStmt:
+		case T_AlterObjectDependsStmt:
+		case T_DropOwnedStmt:
+		case T_ReassignOwnedStmt:
+		case T_CreateSubscriptionStmt:
+		case T_AlterSubscriptionStmt:
 			return true;
 		default:
 			return false;
@@ -441,6 +629,8 @@ part_changed_at_home(Node *parsetree)
 				RangeVar   *table = ((CreateStmt *) parsetree)->relation;
 
 				/* INHERITS or PARTITION OF the audit table, or a table in schema tfguard */
+				if (table_elements_reference_audit_table(((CreateStmt *) parsetree)->tableElts))
+					return PART_AUDIT_TABLE;
 				return worse(part_of_range_vars(((CreateStmt *) parsetree)->inhRelations),
 							 part_of_new_relation(table));
 			}
@@ -453,7 +643,7 @@ part_changed_at_home(Node *parsetree)
 			return part_of_range_var(((IndexStmt *) parsetree)->relation);
 		case T_LockStmt:
 			/* a view's lock reaches the tables it reads: the audit table */
-			return part_of_range_vars(((LockStmt *) parsetree)->relations);
+			return lock_target((LockStmt *) parsetree);
 		case T_ReindexStmt:
 			{
 				ReindexStmt *stmt = (ReindexStmt *) parsetree;
@@ -475,6 +665,51 @@ part_changed_at_home(Node *parsetree)
 									((AlterFunctionStmt *) parsetree)->func);
 		case T_ViewStmt:
 			return part_of_new_relation(((ViewStmt *) parsetree)->view);
+		case T_CreatePolicyStmt:
+			/* a policy's lock, held open, stalls the writer */
+			return part_of_range_var(((CreatePolicyStmt *) parsetree)->table);
+		case T_AlterPolicyStmt:
+			return part_of_range_var(((AlterPolicyStmt *) parsetree)->table);
+		case T_AlterTableMoveAllStmt:
+			return move_all_target((AlterTableMoveAllStmt *) parsetree);
+		case T_CreateSeqStmt:
+			return part_of_new_relation(((CreateSeqStmt *) parsetree)->sequence);
+		case T_CreateTableAsStmt:
+			/* CREATE TABLE AS, CREATE MATERIALIZED VIEW, SELECT INTO */
+			return part_of_new_relation(((CreateTableAsStmt *) parsetree)->into->rel);
+		case T_CompositeTypeStmt:
+			return part_of_new_relation(((CompositeTypeStmt *) parsetree)->typevar);
+		case T_CreateEnumStmt:
+			return part_of_new_name(((CreateEnumStmt *) parsetree)->typeName);
+		case T_CreateRangeStmt:
+			return part_of_new_name(((CreateRangeStmt *) parsetree)->typeName);
+		case T_CreateDomainStmt:
+			return part_of_new_name(((CreateDomainStmt *) parsetree)->domainname);
+		case T_DefineStmt:
+			/* types, operators, aggregates, collations, text search objects */
+			return part_of_new_name(((DefineStmt *) parsetree)->defnames);
+		case T_CreateStatsStmt:
+			return statistics_target((CreateStatsStmt *) parsetree);
+		case T_CommentStmt:
+			return part_of_object(((CommentStmt *) parsetree)->objtype,
+								  ((CommentStmt *) parsetree)->object);
+		case T_SecLabelStmt:
+			return part_of_object(((SecLabelStmt *) parsetree)->objtype,
+								  ((SecLabelStmt *) parsetree)->object);
+		case T_AlterDefaultPrivilegesStmt:
+			return default_privileges_target((AlterDefaultPrivilegesStmt *) parsetree);
+		case T_AlterObjectDependsStmt:
+			return worse(part_of_range_var(((AlterObjectDependsStmt *) parsetree)->relation),
+						 part_of_object(((AlterObjectDependsStmt *) parsetree)->objectType,
+										((AlterObjectDependsStmt *) parsetree)->object));
+		case T_DropOwnedStmt:
+			return owned_by_target(((DropOwnedStmt *) parsetree)->roles, true);
+		case T_ReassignOwnedStmt:
+			return owned_by_target(((ReassignOwnedStmt *) parsetree)->roles, false);
+		case T_CreateSubscriptionStmt:
+		case T_AlterSubscriptionStmt:
+			/* its apply worker writes tables without passing any hook */
+			return PART_AUDIT_TABLE;
 		default:
 			return PART_NONE;
 	}
@@ -482,19 +717,28 @@ part_changed_at_home(Node *parsetree)
 
 /* ---------- REFRESH MATERIALIZED VIEW ---------- */
 
-/* Does the relation hold at least one row the statement can see? */
-static bool
-relation_has_rows(Relation relation)
+/*
+ * How many rows the relation holds, as the statement sees them, counting
+ * no further than "enough" (a view emptied is told from one with rows by
+ * the first row).
+ */
+static int64
+count_rows(Relation relation, int64 enough)
 {
 	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
 	TableScanDesc scan = table_beginscan(relation, snapshot, 0, NULL);
 	TupleTableSlot *slot = table_slot_create(relation, NULL);
-	bool		found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+	int64		rows = 0;
 
+	while (rows < enough && table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	{
+		CHECK_FOR_INTERRUPTS();
+		rows++;
+	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_endscan(scan);
 	UnregisterSnapshot(snapshot);
-	return found;
+	return rows;
 }
 
 static void
@@ -509,50 +753,58 @@ decide_on_emptying(Oid relid)
 /*
  * Before REFRESH MATERIALIZED VIEW: a populated view that holds rows is
  * what the refresh could lose.  WITH NO DATA empties it for certain, and
- * is decided on at once; otherwise the view's OID is returned, to look
- * again after the refresh (a view or function it reads may have been
- * replaced by one that returns nothing).  The lock is the one the refresh
- * itself takes, after the same ownership check, so that nothing waits
- * here that would not have waited anyway.
+ * is decided on at once; otherwise the view and its row count are kept,
+ * to look again after the refresh (a view or function it reads may have
+ * been replaced by one that returns nothing, or next to nothing).  The
+ * lock is the one the refresh itself takes, after the same ownership
+ * check, so that nothing waits here that would not have waited anyway.
  */
-Oid
-tfguard_classify_refresh_before(RefreshMatViewStmt *stmt)
+bool
+tfguard_classify_refresh_before(RefreshMatViewStmt *stmt, RefreshCheck *check)
 {
 	LOCKMODE	lockmode = stmt->concurrent ? ExclusiveLock : AccessExclusiveLock;
 	Oid			relid;
 	Relation	matview;
-	bool		has_rows;
+	int64		rows;
 
 	relid = RangeVarGetRelidExtended(stmt->relation, lockmode, 0,
 									 RangeVarCallbackMaintainsTable, NULL);
 	if (get_rel_relkind(relid) != RELKIND_MATVIEW)
-		return InvalidOid;		/* REFRESH reports that itself */
+		return false;			/* REFRESH reports that itself */
 	matview = table_open(relid, NoLock);
-	has_rows = RelationIsPopulated(matview) && relation_has_rows(matview);
+	rows = RelationIsPopulated(matview) ?
+		count_rows(matview, stmt->skipData ? 1 : PG_INT64_MAX) : 0;
 	table_close(matview, NoLock);
-	if (!has_rows)
-		return InvalidOid;
+	if (rows == 0)
+		return false;
 	if (stmt->skipData)
 	{
 		decide_on_emptying(relid);
-		return InvalidOid;
+		return false;
 	}
-	return relid;
+	check->relid = relid;
+	check->rows_before = rows;
+	return true;
 }
 
-/* After the refresh: a view that held rows and holds none was emptied. */
+/*
+ * After the refresh: a view that held rows and holds none, or (holding
+ * REFRESH_MIN_ROWS or more) fewer than half of them, lost its data as if
+ * truncated and refilled with a remnant.
+ */
 void
-tfguard_classify_refresh_after(Oid relid)
+tfguard_classify_refresh_after(const RefreshCheck *check)
 {
 	Relation	matview;
-	bool		has_rows;
+	int64		rows_after;
 
 	CommandCounterIncrement();
-	matview = table_open(relid, NoLock);
-	has_rows = relation_has_rows(matview);
+	matview = table_open(check->relid, NoLock);
+	rows_after = count_rows(matview, check->rows_before);
 	table_close(matview, NoLock);
-	if (!has_rows)
-		decide_on_emptying(relid);
+	if (rows_after == 0 ||
+		(check->rows_before >= REFRESH_MIN_ROWS && rows_after * 2 < check->rows_before))
+		decide_on_emptying(check->relid);
 }
 
 /* ---------- the entry point ---------- */

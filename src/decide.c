@@ -25,6 +25,7 @@
 #include "impact.h"
 #include "operation.h"
 #include "session_unlock.h"
+#include "statement_hash.h"
 
 /*
  * An object's name for a message: in double quotes, unless it carries its
@@ -202,6 +203,15 @@ tfguard_decide(const GuardedAttempt *attempt)
 	event.object_id = attempt->object_id;
 	event.object_stamp = (unlocked || warn_only) ? InvalidTransactionId :
 		tfguard_object_stamp(attempt);
+	/* a change to tfguard with no OID to bind to: bound to the statement */
+	event.statement_hash = NULL;
+	if (!unlocked && !warn_only && !OidIsValid(attempt->object_id))
+	{
+		char	   *hash = palloc(TFGUARD_STATEMENT_HASH_LEN);
+
+		tfguard_statement_hash(hash);
+		event.statement_hash = hash;
+	}
 
 	/* not a privilege problem: the trail is not there to record it */
 	if (!tfguard_audit_record(&event, &audit_id, &failure))

@@ -32,6 +32,7 @@
 #include "operation.h"
 #include "redact.h"
 #include "session_unlock.h"
+#include "statement_hash.h"
 #include "unlock_store.h"
 
 /* the token this session presented (the setting's "extra"), or NULL */
@@ -335,11 +336,18 @@ token_names(const UnlockEntry *token, const GuardedAttempt *attempt)
 static bool
 approval_names(const UnlockEntry *approval, const GuardedAttempt *attempt)
 {
+	char		hash[TFGUARD_STATEMENT_HASH_LEN];
+
 	if ((approval->operations & (1 << attempt->operation)) == 0)
 		return false;
 	if (OidIsValid(approval->object_oid) || OidIsValid(attempt->object_id))
 		return approval->object_oid == attempt->object_id;
-	return strcmp(approval->objects[0], attempt->object_name) == 0;
+	if (strcmp(approval->objects[0], attempt->object_name) != 0)
+		return false;
+	/* one name ("tfguard") covers many changes: the statement decides */
+	tfguard_statement_hash(hash);
+	return approval->statement_hash[0] != '\0' &&
+		strcmp(approval->statement_hash, hash) == 0;
 }
 
 /* Does this session's token let the attempt through?  Else *why_not. */

@@ -23,6 +23,7 @@
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "parser/analyze.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 
@@ -60,6 +61,7 @@ static bool loaded_at_server_start = false;
 static object_access_hook_type prev_object_access_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 
 /*
  * The guard looks at nothing when it is off, and stands aside entirely
@@ -111,6 +113,24 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 }
 
+/*
+ * Post-parse-analysis hook: PostgreSQL calls it for every statement it
+ * analyzes.  A query string of several statements is shown whole in
+ * pg_stat_activity while the first ones run, so a token presented by a
+ * later one must be hidden now, not when its SET runs.  A statement that
+ * is the whole string (stmt_location 0, stmt_len 0: most statements, and
+ * every one sent with the extended protocol) costs two comparisons.
+ */
+static void
+tfguard_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (query->stmt_location > 0 || query->stmt_len > 0)
+		tfguard_redact_activity(pstate->p_sourcetext);
+
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+}
+
 /* RESET tfguard.token, RESET ALL, DISCARD ALL: the session's unlock ends. */
 static bool
 statement_resets_token(Node *parsetree)
@@ -142,7 +162,8 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	bool		sets_token = IsA(pstmt->utilityStmt, VariableSetStmt);
 	bool		resets_token = statement_resets_token(pstmt->utilityStmt);
 	char	   *token_before = resets_token ? tfguard_session_token_id() : NULL;
-	Oid			refreshed_view = InvalidOid;
+	RefreshCheck refresh;
+	bool		check_refresh = false;
 
 	/* before anything can fail: a refused SET must not leave a secret on show */
 	if (sets_token)
@@ -153,7 +174,8 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	{
 		tfguard_classify_utility(pstmt);
 		if (IsA(pstmt->utilityStmt, RefreshMatViewStmt))
-			refreshed_view = tfguard_classify_refresh_before((RefreshMatViewStmt *) pstmt->utilityStmt);
+			check_refresh = tfguard_classify_refresh_before((RefreshMatViewStmt *) pstmt->utilityStmt,
+															&refresh);
 	}
 	if (sets_token)
 		tfguard_session_unlock_before_set((VariableSetStmt *) pstmt->utilityStmt);
@@ -168,8 +190,8 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	if (resets_token)
 		tfguard_session_unlock_end(token_before);
 	/* a refresh that emptied a view that held rows is a TRUNCATE of it */
-	if (OidIsValid(refreshed_view))
-		tfguard_classify_refresh_after(refreshed_view);
+	if (check_refresh)
+		tfguard_classify_refresh_after(&refresh);
 }
 
 static void
@@ -252,6 +274,8 @@ _PG_init(void)
 	ExecutorStart_hook = tfguard_ExecutorStart;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = tfguard_ProcessUtility;
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = tfguard_post_parse_analyze;
 }
 
 /*
