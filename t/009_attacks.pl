@@ -38,13 +38,15 @@ $node->safe_psql('app', q{
 	CREATE VIEW order_source AS SELECT * FROM sales;
 	CREATE MATERIALIZED VIEW order_totals AS SELECT customer, count(*) AS n FROM order_source GROUP BY customer;
 	CREATE UNIQUE INDEX ON order_totals (customer);
+	CREATE MATERIALIZED VIEW sales_copy AS SELECT * FROM order_source;
 });
 
 my $intact_sql = q{SELECT (SELECT count(*) FROM customers) || '/' || (SELECT count(*) FROM orders)
 	|| '/' || (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM addresses)
-	|| '/' || (SELECT count(*) FROM readings) || '/' || (SELECT count(*) FROM order_totals)};
+	|| '/' || (SELECT count(*) FROM readings) || '/' || (SELECT count(*) FROM order_totals)
+	|| '/' || (SELECT count(*) FROM sales_copy)};
 my $intact = $node->safe_psql('app', $intact_sql);
-is($intact, '10/100/1/1/1/10', 'the data the attacks aim at');
+is($intact, '10/100/1/1/1/10/100', 'the data the attacks aim at');
 
 sub audit_rows
 {
@@ -173,6 +175,28 @@ my @attacks = (
 	[ agent => app => q{CREATE TABLE sink PARTITION OF events DEFAULT; WITH u AS (UPDATE events SET at = '2030-01-01' RETURNING 1) INSERT INTO log SELECT 'moved' FROM u; DROP TABLE sink} ],
 	[ agent => app => q{CREATE TABLE sink PARTITION OF events DEFAULT; WITH u AS (UPDATE events SET at = '2030-01-01' RETURNING 1), d AS (DELETE FROM log WHERE msg = 'none' RETURNING 1) SELECT count(*) FROM u; DROP TABLE sink} ],
 	[ agent => app => q{CREATE TABLE sink (at date, what text) PARTITION BY RANGE (at); CREATE TABLE sink_all PARTITION OF sink FOR VALUES FROM (MINVALUE) TO (MAXVALUE); ALTER TABLE events ATTACH PARTITION sink DEFAULT; WITH u AS (UPDATE events SET at = '2030-01-01' RETURNING 1) SELECT count(*) FROM u; DROP TABLE sink} ],
+	# found by the review of those fixes
+	[ super => postgres => 'CREATE TABLE public.fk (x bigint REFERENCES tfguard.audit_log (id))' ],
+	[ super => postgres => 'CREATE TABLE public.fk2 (x bigint); ALTER TABLE public.fk2 ADD FOREIGN KEY (x) REFERENCES tfguard.audit_log (id)' ],
+	[ super => postgres => 'CREATE POLICY p2 ON tfguard.audit_log USING (true)' ],
+	[ super => postgres => 'CREATE VIEW public.v_audit AS SELECT * FROM tfguard.audit_log; LOCK TABLE public.v_audit IN ACCESS EXCLUSIVE MODE' ],
+	[ super => postgres => 'CREATE VIEW public.v_audit AS SELECT * FROM tfguard.audit_log; CREATE VIEW public.v_audit2 AS SELECT * FROM public.v_audit; LOCK TABLE public.v_audit2' ],
+	[ super => postgres => 'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE pg_default' ],
+	[ super => postgres => 'CREATE SEQUENCE tfguard.s1' ],
+	[ super => postgres => 'CREATE TABLE tfguard.ctas AS SELECT 1 AS a' ],
+	[ super => postgres => 'CREATE MATERIALIZED VIEW tfguard.mv1 AS SELECT 1 AS a' ],
+	[ super => postgres => 'SELECT 1 AS a INTO tfguard.selinto' ],
+	[ super => postgres => 'CREATE TYPE tfguard.t1 AS (a int)' ],
+	[ super => postgres => 'CREATE DOMAIN tfguard.d1 int' ],
+	[ super => postgres => 'CREATE STATISTICS tfguard.st1 ON id, logged_at FROM tfguard.audit_log' ],
+	[ super => postgres => q{COMMENT ON TABLE tfguard.audit_log IS 'nothing to see'} ],
+	[ super => postgres => q{COMMENT ON FUNCTION tfguard.approve(bigint, interval, text) IS 'x'} ],
+	[ super => postgres => 'ALTER DEFAULT PRIVILEGES IN SCHEMA tfguard GRANT ALL ON TABLES TO agent' ],
+	[ super => postgres => 'ALTER FUNCTION tfguard.approve(bigint, interval, text) DEPENDS ON EXTENSION plpgsql' ],
+	[ super => postgres => 'DROP OWNED BY tfguard_admin' ],
+	[ super => postgres => 'REASSIGN OWNED BY CURRENT_USER TO agent' ],
+	[ super => postgres => q{CREATE SUBSCRIPTION s CONNECTION 'dbname=app' PUBLICATION p WITH (connect = false)}, notx => 1 ],
+	[ agent => app => 'CREATE OR REPLACE VIEW order_source AS SELECT * FROM sales LIMIT 1; REFRESH MATERIALIZED VIEW sales_copy' ],
 	[ agent => app => 'REFRESH MATERIALIZED VIEW order_totals WITH NO DATA' ],
 	[ agent => app => q{CREATE OR REPLACE VIEW order_source AS SELECT * FROM sales WHERE false; REFRESH MATERIALIZED VIEW order_totals} ],
 	[ agent => app => q{CREATE OR REPLACE VIEW order_source AS SELECT * FROM sales WHERE false; REFRESH MATERIALIZED VIEW CONCURRENTLY order_totals} ],

@@ -10,6 +10,7 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use TfguardTest;
+use IPC::Run;
 
 my $node = new_guarded_node('identity');
 $node->safe_psql('postgres', q{
@@ -225,6 +226,109 @@ is(count_in('app', 'scratch'), '3', 'scratch intact after the approvals that end
 	$watcher->quit;
 }
 
+# ---- the review of the fixes: unlocks stretched to other tables ----
+{
+	$node->safe_psql('app', q{SET ROLE agent;
+		CREATE TABLE parent_scratch (id int, v text); INSERT INTO parent_scratch VALUES (1, 'a'), (2, 'b');
+		CREATE TABLE child_scratch () INHERITS (parent_scratch);
+		CREATE TABLE adopted (id int, v text); INSERT INTO adopted SELECT g, 'x' FROM generate_series(1, 1000) g;
+		CREATE TABLE pscratch (id int) PARTITION BY RANGE (id);
+		CREATE TABLE pscratch_1 PARTITION OF pscratch FOR VALUES FROM (0) TO (100);
+		INSERT INTO pscratch VALUES (1), (2);
+		CREATE TABLE attached (id int); INSERT INTO attached SELECT generate_series(100, 599);});
+	# an approval of DELETE FROM parent (and of its child, decided on by
+	# itself), then another table made its child
+	my $agent = agent_session();
+	my $request = audit_id_of(try_in($agent, 'DELETE FROM parent_scratch'));
+	as_dba("SELECT tfguard.approve($request)");
+	my $err = try_in($agent, 'DELETE FROM parent_scratch');
+	like($err, qr/tfguard refused delete_all of table "public\.child_scratch"/,
+		'each child of an emptied parent is decided on by itself');
+	as_dba('SELECT tfguard.approve(' . audit_id_of($err) . ')');
+	as_agent('app', 'ALTER TABLE adopted INHERIT parent_scratch');
+	$err = try_in($agent, 'DELETE FROM parent_scratch');
+	like($err, qr/tfguard refused delete_all of table "public\.adopted"/,
+		'an approved DELETE of a parent is refused at a table made its child since');
+	is(count_in('app', 'ONLY adopted'), '1000', 'the adopted table is intact');
+	as_agent('app', 'ALTER TABLE adopted NO INHERIT parent_scratch');
+	# a token for a partitioned table, then another table attached to it
+	my $token = as_dba(q{SELECT tfguard.issue_token('agent', ARRAY['delete_all'], ARRAY['public.pscratch', 'public.pscratch_1'], '10 minutes', 'app')});
+	$err = as_agent('app', "ALTER TABLE pscratch ATTACH PARTITION attached FOR VALUES FROM (100) TO (1000);"
+		  . " SET tfguard.token = '$token'; DELETE FROM pscratch");
+	like($err, qr/tfguard refused delete_all of table "public\.attached"/,
+		'a token for a partitioned table does not reach a partition attached since');
+	is(count_in('app', 'attached'), '500', 'the attached table is intact');
+	# a parent made in the transaction over the approved table and another
+	$node->safe_psql('app', 'SET ROLE agent; CREATE TABLE lone (id int); INSERT INTO lone VALUES (1)');
+	$request = audit_id_of(try_in($agent, 'DELETE FROM lone'));
+	as_dba("SELECT tfguard.approve($request)");
+	$err = try_in($agent, 'BEGIN; CREATE TABLE np (id int); ALTER TABLE lone INHERIT np;'
+		  . ' CREATE TABLE adopted2 (id int); INSERT INTO adopted2 SELECT generate_series(1, 10);'
+		  . ' COMMIT; BEGIN; CREATE TABLE np2 (id int); ALTER TABLE lone INHERIT np2; ALTER TABLE adopted2 INHERIT np2; DELETE FROM np2;');
+	like($err, qr/tfguard refused delete_all of table "public\.(lone|adopted2)"/,
+		'a new parent over the approved table and another: refused');
+	try_in($agent, 'ROLLBACK');
+	is(count_in('app', 'adopted2'), '10', 'and the other stays intact');
+	$agent->quit;
+}
+
+# ---- an approval of a change to tfguard covers that statement only ----
+{
+	$node->safe_psql('postgres', 'CREATE ROLE alice LOGIN SUPERUSER; CREATE ROLE monitor');
+	my $alice = session_as($node, 'postgres', 'alice');
+	my $request = audit_id_of(try_in($alice, 'GRANT SELECT ON tfguard.pending TO monitor'));
+	ok($request, 'a superuser\'s GRANT on tfguard.pending is refused');
+	as_dba("SELECT tfguard.approve($request)");
+	for my $other ('DROP VIEW tfguard.pending', 'GRANT EXECUTE ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) TO agent',
+		'ALTER EXTENSION tfguard DROP VIEW tfguard.pending')
+	{
+		like(try_in($alice, $other), qr/tfguard refused reconfigure/, "the approval does not cover: $other");
+	}
+	unlike(try_in($alice, 'GRANT SELECT ON tfguard.pending TO monitor'), qr/ERROR/,
+		'it covers the approved statement');
+	$alice->quit;
+	$node->safe_psql('postgres', 'SET tfguard.token = DEFAULT');
+}
+
+# ---- the writer is not made another role by a role setting ----
+{
+	my $me = $node->safe_psql('postgres', 'SELECT current_user');
+	$node->safe_psql('postgres', "ALTER ROLE \"$me\" IN DATABASE postgres SET role = 'monitor'");
+	$node->safe_psql('app', 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity'
+		  . " WHERE backend_type = 'tfguard audit writer'");
+	sleep 2;
+	my $err = as_agent('app', 'TRUNCATE customers');
+	like($err, qr/tfguard refused truncate of table "public\.customers".*recorded as audit id \d+/s,
+		'with role = monitor set for the writer\'s role, refusals are still recorded');
+	$node->safe_psql('app', "ALTER ROLE \"$me\" IN DATABASE postgres RESET role");
+}
+
+# ---- a secret in a later statement of a string is hidden while the first runs ----
+{
+	my $token = as_dba(q{SELECT tfguard.issue_token('agent', ARRAY['truncate'], ARRAY['public.scratch'], '10 minutes', 'app')});
+	my ($secret) = $token =~ /^tfg1_([0-9a-f]{40})$/;
+	my ($out, $err) = ('', '');
+	my $victim = IPC::Run::start(
+		[ 'psql', '-X', '-d', $node->connstr('app'), '-U', 'agent',
+		  '-c', "SELECT pg_sleep(3); SET tfguard.token = '$token'" ],
+		'>', \$out, '2>', \$err);
+	$node->poll_query_until('app',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE usename = 'agent' AND wait_event = 'PgSleep'")
+	  or die 'the victim did not start';
+	my $shown = $node->safe_psql('app',
+		"SELECT query FROM pg_stat_activity WHERE usename = 'agent' AND wait_event = 'PgSleep'");
+	unlike($shown, qr/$secret/, 'the secret is not shown while an earlier statement runs');
+	like($shown, qr/\[redacted\]/, 'the statement is shown redacted');
+	$victim->finish;
+}
+
+# ---- 12. notifications are a wake-up call, never data ----
+{
+	my ($ret, $out, $err) = $node->psql('postgres', q{NOTIFY tfguard_pending, '1'},
+		extra_params => [ '-U', 'agent' ]);
+	is($ret, 0, 'any role can NOTIFY tfguard_pending (documented: listeners re-read the trail)');
+}
+
 # ---- 11. a full NOTIFY queue does not stop the trail ----
 SKIP:
 {
@@ -250,13 +354,6 @@ SKIP:
 	like($token, qr/^tfg1_/, 'issuing a token still works');
 	ok($node->log_contains('could not notify listeners'), 'the lost notification is logged');
 	$listener->quit;
-}
-
-# ---- 12. notifications are a wake-up call, never data ----
-{
-	my ($ret, $out, $err) = $node->psql('postgres', q{NOTIFY tfguard_pending, '1'},
-		extra_params => [ '-U', 'agent' ]);
-	is($ret, 0, 'any role can NOTIFY tfguard_pending (documented: listeners re-read the trail)');
 }
 
 $node->stop;
