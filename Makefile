@@ -7,6 +7,8 @@ OBJS = \
 	src/classify_object.o \
 	src/classify_plan.o \
 	src/classify_utility.o \
+	src/classify_refresh.o \
+	src/own_objects.o \
 	src/dropped.o \
 	src/relation.o \
 	src/decide.o \
@@ -32,9 +34,33 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter
 # skipping it keeps clang out of the build dependencies.
 override with_llvm = no
 
+# Tests, for anyone who installed tfguard: "make installcheck" runs the
+# pg_regress suites against a temporary instance with tfguard preloaded
+# (no running server can be assumed to preload it with a test home
+# database), then the TAP tests; "make prove_installcheck" runs the TAP
+# tests alone.  Run them as an OS user PostgreSQL accepts, not root.
+# scripts/test.sh installs what they need and runs both.
+REGRESS = setup drop_table truncate delete_all drop_database routes messages \
+	not_guarded audit tokens
+REGRESS_OPTS = --temp-instance=tmp_check/regress --temp-config=$(srcdir)/test/tfguard.conf
+TAP_TESTS = 1
+# pg_regress makes its temporary instance's directory, not the parents
+REGRESS_PREP = tmp_check_dir
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# the TAP tests' shared module, t/TfguardTest.pm
+PG_PROVE_FLAGS += -I $(srcdir)/t
+
+.PHONY: tmp_check_dir prove_installcheck
+tmp_check_dir:
+	$(MKDIR_P) tmp_check
+
+# the TAP tests alone (installcheck runs them after pg_regress)
+prove_installcheck:
+	$(prove_installcheck)
 
 # The command-line tool for the humans who decide (cli/), built and
 # installed with the extension.

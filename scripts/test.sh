@@ -51,15 +51,13 @@ failed=()
 for version in $PG_VERSIONS; do
 	PG_CONFIG=${pg_config_of[$version]}
 	dir=$work/pg$version
-	pgxs_dir=$(dirname "$(dirname "$(dirname "$("$PG_CONFIG" --pgxs)")")")
-	bindir=$("$PG_CONFIG" --bindir)
 	echo "tfguard: PostgreSQL $version: running the tests in $dir as OS user $(os_user)"
 
+	# PGXS's own targets, as anyone who installed tfguard runs them (see
+	# the Makefile): pg_regress alone first (TAP_TESTS emptied), then prove
 	regress_status=0
-	run_unprivileged bash -c "cd '$dir' && mkdir -p tmp_check && '$pgxs_dir/src/test/regress/pg_regress' \
-		--temp-instance=tmp_check/regress --temp-config=test/tfguard.conf \
-		--bindir='$bindir' --inputdir=. --outputdir=. --dbname=contrib_regression \
-		--schedule=test/schedule" 2>&1 | tee "$dir/pg_regress.log" || regress_status=$?
+	run_unprivileged bash -c "cd '$dir' && make -s installcheck PG_CONFIG='$PG_CONFIG' TAP_TESTS=" \
+		2>&1 | tee "$dir/pg_regress.log" || regress_status=$?
 	if [ "$regress_status" -ne 0 ] && [ -f "$dir/regression.diffs" ]; then
 		cat "$dir/regression.diffs"
 	fi
@@ -68,10 +66,9 @@ for version in $PG_VERSIONS; do
 	from=
 	[ "$version" = 15 ] || from=$upgrade_from
 	run_unprivileged bash -c "cd '$dir' && PG_CONFIG='$PG_CONFIG' \
-		TESTDIR='$dir' TESTDATADIR='$dir/tmp_check' TESTLOGDIR='$dir/tmp_check/log' \
-		PG_REGRESS='$pgxs_dir/src/test/regress/pg_regress' \
+		TESTDATADIR='$dir/tmp_check' TESTLOGDIR='$dir/tmp_check/log' \
 		TFGUARD_UPGRADE_FROM='$from' \
-		prove -I '$pgxs_dir/src/test/perl' -I t t/*.pl" 2>&1 | tee "$dir/prove.log" || tap_status=$?
+		make -s prove_installcheck PG_CONFIG='$PG_CONFIG'" 2>&1 | tee "$dir/prove.log" || tap_status=$?
 
 	if [ "$regress_status" -ne 0 ] || [ "$tap_status" -ne 0 ]; then
 		failed+=("PostgreSQL $version (pg_regress exit $regress_status, prove exit $tap_status; logs in $dir)")

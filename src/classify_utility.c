@@ -56,21 +56,9 @@
 #include "audit.h"
 #include "classify.h"
 #include "decide.h"
+#include "own_objects.h"
 #include "relation.h"
 
-/* A refresh that keeps fewer than half the rows of a view this big loses data. */
-#define REFRESH_MIN_ROWS 100
-
-/* The part of tfguard a utility statement would change, if any. */
-typedef enum TfguardPart
-{
-	PART_NONE,
-	PART_AUDIT_TABLE,			/* tfguard.audit_log */
-	PART_SCHEMA,				/* schema tfguard and what it holds */
-	PART_EXTENSION,				/* the extension itself */
-	PART_HOME_DATABASE,			/* the database that holds the trail */
-	PART_SETTING				/* a setting ALTER SYSTEM would write */
-} TfguardPart;
 
 static void
 refuse_reconfigure(GuardedObjectKind object_kind, const char *object_name)
@@ -83,153 +71,6 @@ refuse_reconfigure(GuardedObjectKind object_kind, const char *object_name)
 	attempt.object_class = InvalidOid;
 	attempt.object_id = InvalidOid;
 	tfguard_decide(&attempt);
-}
-
-/* ---------- what names resolve to ---------- */
-
-/* Schema tfguard of this database, if this is the home database. */
-static Oid
-tfguard_namespace(void)
-{
-	Oid			audit_table = tfguard_audit_table_oid();
-
-	return OidIsValid(audit_table) ? get_rel_namespace(audit_table) : InvalidOid;
-}
-
-static TfguardPart
-part_of_relation(Oid relid)
-{
-	if (!OidIsValid(relid))
-		return PART_NONE;
-	if (relid == tfguard_audit_table_oid())
-		return PART_AUDIT_TABLE;
-	return get_rel_namespace(relid) == tfguard_namespace() ? PART_SCHEMA : PART_NONE;
-}
-
-static TfguardPart
-part_of_range_var(RangeVar *relation)
-{
-	if (relation == NULL)
-		return PART_NONE;
-	return part_of_relation(RangeVarGetRelid(relation, NoLock, true));
-}
-
-static TfguardPart
-part_of_qualified_name(List *names)
-{
-	return part_of_range_var(makeRangeVarFromNameList(names));
-}
-
-static TfguardPart
-part_of_schema_name(const char *name)
-{
-	Oid			nspid = get_namespace_oid(name, true);
-
-	return OidIsValid(nspid) && nspid == tfguard_namespace() ? PART_SCHEMA : PART_NONE;
-}
-
-static TfguardPart
-part_of_function(ObjectType type, ObjectWithArgs *function)
-{
-	Oid			funcid = LookupFuncWithArgs(type, function, true);
-
-	return OidIsValid(funcid) && get_func_namespace(funcid) == tfguard_namespace() ?
-		PART_SCHEMA : PART_NONE;
-}
-
-/* The more serious of two parts: the audit table, then the rest. */
-static TfguardPart
-worse(TfguardPart a, TfguardPart b)
-{
-	return a == PART_NONE ? b : a;
-}
-
-/*
- * Which part of tfguard is the object a statement names, as "type" and
- * "object" appear in DropStmt, RenameStmt, AlterObjectSchemaStmt and
- * AlterOwnerStmt?  Types tfguard has no object of answer PART_NONE.
- */
-static TfguardPart
-part_of_object(ObjectType type, Node *object)
-{
-	if (object == NULL)
-		return PART_NONE;
-	switch (type)
-	{
-		case OBJECT_TABLE:
-		case OBJECT_VIEW:
-		case OBJECT_MATVIEW:
-		case OBJECT_SEQUENCE:
-		case OBJECT_INDEX:
-		case OBJECT_FOREIGN_TABLE:
-			return part_of_qualified_name(castNode(List, object));
-		case OBJECT_COLUMN:
-		case OBJECT_RULE:
-		case OBJECT_TRIGGER:
-		case OBJECT_POLICY:
-		case OBJECT_TABCONSTRAINT:
-			/* the relation's name, then the column's, rule's ... */
-			return list_length(castNode(List, object)) < 2 ? PART_NONE :
-				part_of_qualified_name(list_truncate(list_copy(castNode(List, object)),
-													 list_length(castNode(List, object)) - 1));
-		case OBJECT_FUNCTION:
-		case OBJECT_PROCEDURE:
-		case OBJECT_ROUTINE:
-		case OBJECT_AGGREGATE:
-			return part_of_function(type, castNode(ObjectWithArgs, object));
-		case OBJECT_SCHEMA:
-			return part_of_schema_name(strVal(object));
-		case OBJECT_EXTENSION:
-			return strcmp(strVal(object), "tfguard") == 0 ? PART_EXTENSION : PART_NONE;
-		case OBJECT_DATABASE:
-			return strcmp(strVal(object), tfguard_database) == 0 ?
-				PART_HOME_DATABASE : PART_NONE;
-		default:
-			return PART_NONE;
-	}
-}
-
-static TfguardPart
-part_of_objects(ObjectType type, List *objects)
-{
-	TfguardPart part = PART_NONE;
-	ListCell   *lc;
-
-	foreach(lc, objects)
-		part = worse(part, part_of_object(type, lfirst(lc)));
-	return part;
-}
-
-static TfguardPart
-part_of_range_vars(List *relations)
-{
-	TfguardPart part = PART_NONE;
-	ListCell   *lc;
-
-	foreach(lc, relations)
-		part = worse(part, part_of_range_var(lfirst_node(RangeVar, lc)));
-	return part;
-}
-
-/* Would a new object of this (possibly unqualified) name land in schema tfguard? */
-static TfguardPart
-part_of_new_name(List *qualified_name)
-{
-	char	   *objname;
-
-	return QualifiedNameGetCreationNamespace(qualified_name, &objname) ==
-		tfguard_namespace() ? PART_SCHEMA : PART_NONE;
-}
-
-static TfguardPart
-part_of_new_relation(RangeVar *relation)
-{
-	if (relation->relpersistence == RELPERSISTENCE_TEMP)
-		return PART_NONE;
-	return part_of_new_name(relation->schemaname ?
-							list_make2(makeString(relation->schemaname),
-									   makeString(relation->relname)) :
-							list_make1(makeString(relation->relname)));
 }
 
 /*
@@ -265,7 +106,7 @@ view_reads_audit_table(Oid viewid, int depth)
 static TfguardPart
 lock_target(LockStmt *stmt)
 {
-	TfguardPart part = part_of_range_vars(stmt->relations);
+	TfguardPart part = tfguard_part_of_range_vars(stmt->relations);
 	ListCell   *lc;
 
 	foreach(lc, stmt->relations)
@@ -285,7 +126,7 @@ constraint_references_audit_table(Node *node)
 {
 	return IsA(node, Constraint) &&
 		((Constraint *) node)->contype == CONSTR_FOREIGN &&
-		part_of_range_var(((Constraint *) node)->pktable) == PART_AUDIT_TABLE;
+		tfguard_part_of_range_var(((Constraint *) node)->pktable) == PART_AUDIT_TABLE;
 }
 
 static bool
@@ -335,7 +176,7 @@ owned_by_target(List *roles, bool drop)
 	Oid			admins = get_role_oid("tfguard_admin", true);
 	Oid			owner = InvalidOid;
 	HeapTuple	tuple = SearchSysCache1(NAMESPACEOID,
-										ObjectIdGetDatum(tfguard_namespace()));
+										ObjectIdGetDatum(tfguard_schema_oid()));
 	ListCell   *lc;
 
 	if (HeapTupleIsValid(tuple))
@@ -367,7 +208,7 @@ default_privileges_target(AlterDefaultPrivilegesStmt *stmt)
 
 		if (strcmp(option->defname, "schemas") == 0)
 			foreach(lc2, (List *) option->arg)
-				part = worse(part, part_of_schema_name(strVal(lfirst(lc2))));
+				part = tfguard_worse_part(part, tfguard_part_of_schema_name(strVal(lfirst(lc2))));
 	}
 	return part;
 }
@@ -375,13 +216,13 @@ default_privileges_target(AlterDefaultPrivilegesStmt *stmt)
 static TfguardPart
 statistics_target(CreateStatsStmt *stmt)
 {
-	TfguardPart part = stmt->defnames ? part_of_new_name(stmt->defnames) : PART_NONE;
+	TfguardPart part = stmt->defnames ? tfguard_part_of_new_name(stmt->defnames) : PART_NONE;
 	ListCell   *lc;
 
 	foreach(lc, stmt->relations)
 	{
 		if (IsA(lfirst(lc), RangeVar))
-			part = worse(part, part_of_range_var(lfirst_node(RangeVar, lc)));
+			part = tfguard_worse_part(part, tfguard_part_of_range_var(lfirst_node(RangeVar, lc)));
 	}
 	return part;
 }
@@ -429,7 +270,7 @@ grant_target(GrantStmt *stmt)
 	if (stmt->targtype == ACL_TARGET_ALL_IN_SCHEMA)
 	{
 		foreach(lc, stmt->objects)
-			part = worse(part, part_of_schema_name(strVal(lfirst(lc))));
+			part = tfguard_worse_part(part, tfguard_part_of_schema_name(strVal(lfirst(lc))));
 		return part;
 	}
 	if (stmt->targtype != ACL_TARGET_OBJECT)
@@ -438,16 +279,16 @@ grant_target(GrantStmt *stmt)
 	{
 		case OBJECT_TABLE:
 		case OBJECT_SEQUENCE:
-			return part_of_range_vars(stmt->objects);
+			return tfguard_part_of_range_vars(stmt->objects);
 		case OBJECT_FUNCTION:
 		case OBJECT_PROCEDURE:
 		case OBJECT_ROUTINE:
 			foreach(lc, stmt->objects)
-				part = worse(part, part_of_function(stmt->objtype,
+				part = tfguard_worse_part(part, tfguard_part_of_function(stmt->objtype,
 													lfirst_node(ObjectWithArgs, lc)));
 			return part;
 		case OBJECT_SCHEMA:
-			return part_of_objects(stmt->objtype, stmt->objects);
+			return tfguard_part_of_objects(stmt->objtype, stmt->objects);
 		default:
 			return PART_NONE;
 	}
@@ -471,14 +312,14 @@ vacuum_target(VacuumStmt *stmt)
 	if (!full)
 		return PART_NONE;
 	foreach(lc, stmt->rels)
-		part = worse(part, part_of_range_var(lfirst_node(VacuumRelation, lc)->relation));
+		part = tfguard_worse_part(part, tfguard_part_of_range_var(lfirst_node(VacuumRelation, lc)->relation));
 	return part;
 }
 
 static TfguardPart
 alter_table_target(AlterTableStmt *stmt)
 {
-	TfguardPart part = part_of_range_var(stmt->relation);
+	TfguardPart part = tfguard_part_of_range_var(stmt->relation);
 	ListCell   *lc;
 
 	/* a table made to inherit from the audit table shows its rows in the trail */
@@ -487,7 +328,7 @@ alter_table_target(AlterTableStmt *stmt)
 		AlterTableCmd *cmd = lfirst_node(AlterTableCmd, lc);
 
 		if (cmd->subtype == AT_AddInherit &&
-			part_of_range_var((RangeVar *) cmd->def) == PART_AUDIT_TABLE)
+			tfguard_part_of_range_var((RangeVar *) cmd->def) == PART_AUDIT_TABLE)
 			return PART_AUDIT_TABLE;
 		if ((cmd->subtype == AT_AddConstraint || cmd->subtype == AT_AddColumn) &&
 			cmd->def != NULL &&
@@ -515,11 +356,11 @@ part_changed_anywhere(Node *parsetree, const char **setting)
 				PART_HOME_DATABASE : PART_NONE;
 		case T_AlterOwnerStmt:
 			return ((AlterOwnerStmt *) parsetree)->objectType == OBJECT_DATABASE ?
-				part_of_object(OBJECT_DATABASE, ((AlterOwnerStmt *) parsetree)->object) :
+				tfguard_part_of_object(OBJECT_DATABASE, ((AlterOwnerStmt *) parsetree)->object) :
 				PART_NONE;
 		case T_DropStmt:
 			return ((DropStmt *) parsetree)->removeType == OBJECT_EXTENSION ?
-				part_of_objects(OBJECT_EXTENSION, ((DropStmt *) parsetree)->objects) :
+				tfguard_part_of_objects(OBJECT_EXTENSION, ((DropStmt *) parsetree)->objects) :
 				PART_NONE;
 		case T_AlterExtensionStmt:
 			return strcmp(((AlterExtensionStmt *) parsetree)->extname, "tfguard") == 0 ?
@@ -589,38 +430,38 @@ part_changed_at_home(Node *parsetree)
 	switch (nodeTag(parsetree))
 	{
 		case T_DropStmt:
-			return part_of_objects(((DropStmt *) parsetree)->removeType,
+			return tfguard_part_of_objects(((DropStmt *) parsetree)->removeType,
 								   ((DropStmt *) parsetree)->objects);
 		case T_RenameStmt:
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
 				if (stmt->renameType == OBJECT_SCHEMA)
-					return part_of_schema_name(stmt->subname);
-				return worse(part_of_range_var(stmt->relation),
-							 part_of_object(stmt->renameType, stmt->object));
+					return tfguard_part_of_schema_name(stmt->subname);
+				return tfguard_worse_part(tfguard_part_of_range_var(stmt->relation),
+							 tfguard_part_of_object(stmt->renameType, stmt->object));
 			}
 		case T_AlterObjectSchemaStmt:
 			{
 				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
 
 				/* moving something into schema tfguard changes it too */
-				return worse(worse(part_of_range_var(stmt->relation),
-								   part_of_object(stmt->objectType, stmt->object)),
-							 part_of_schema_name(stmt->newschema));
+				return tfguard_worse_part(tfguard_worse_part(tfguard_part_of_range_var(stmt->relation),
+								   tfguard_part_of_object(stmt->objectType, stmt->object)),
+							 tfguard_part_of_schema_name(stmt->newschema));
 			}
 		case T_AlterOwnerStmt:
 			{
 				AlterOwnerStmt *stmt = (AlterOwnerStmt *) parsetree;
 
-				return worse(part_of_range_var(stmt->relation),
-							 part_of_object(stmt->objectType, stmt->object));
+				return tfguard_worse_part(tfguard_part_of_range_var(stmt->relation),
+							 tfguard_part_of_object(stmt->objectType, stmt->object));
 			}
 		case T_GrantStmt:
 			return grant_target((GrantStmt *) parsetree);
 		case T_CopyStmt:
 			return ((CopyStmt *) parsetree)->is_from && !tfguard_is_audit_writer &&
-				part_of_range_var(((CopyStmt *) parsetree)->relation) == PART_AUDIT_TABLE ?
+				tfguard_part_of_range_var(((CopyStmt *) parsetree)->relation) == PART_AUDIT_TABLE ?
 				PART_AUDIT_TABLE : PART_NONE;
 		case T_AlterTableStmt:
 			return alter_table_target((AlterTableStmt *) parsetree);
@@ -631,16 +472,16 @@ part_changed_at_home(Node *parsetree)
 				/* INHERITS or PARTITION OF the audit table, or a table in schema tfguard */
 				if (table_elements_reference_audit_table(((CreateStmt *) parsetree)->tableElts))
 					return PART_AUDIT_TABLE;
-				return worse(part_of_range_vars(((CreateStmt *) parsetree)->inhRelations),
-							 part_of_new_relation(table));
+				return tfguard_worse_part(tfguard_part_of_range_vars(((CreateStmt *) parsetree)->inhRelations),
+							 tfguard_part_of_new_relation(table));
 			}
 		case T_CreateTrigStmt:
-			return part_of_range_var(((CreateTrigStmt *) parsetree)->relation);
+			return tfguard_part_of_range_var(((CreateTrigStmt *) parsetree)->relation);
 		case T_RuleStmt:
 			/* CREATE OR REPLACE RULE "_RETURN" hides what a view shows */
-			return part_of_range_var(((RuleStmt *) parsetree)->relation);
+			return tfguard_part_of_range_var(((RuleStmt *) parsetree)->relation);
 		case T_IndexStmt:
-			return part_of_range_var(((IndexStmt *) parsetree)->relation);
+			return tfguard_part_of_range_var(((IndexStmt *) parsetree)->relation);
 		case T_LockStmt:
 			/* a view's lock reaches the tables it reads: the audit table */
 			return lock_target((LockStmt *) parsetree);
@@ -649,58 +490,58 @@ part_changed_at_home(Node *parsetree)
 				ReindexStmt *stmt = (ReindexStmt *) parsetree;
 
 				if (stmt->kind == REINDEX_OBJECT_SCHEMA)
-					return part_of_schema_name(stmt->name);
-				return part_of_range_var(stmt->relation);
+					return tfguard_part_of_schema_name(stmt->name);
+				return tfguard_part_of_range_var(stmt->relation);
 			}
 		case T_ClusterStmt:
-			return part_of_range_var(((ClusterStmt *) parsetree)->relation);
+			return tfguard_part_of_range_var(((ClusterStmt *) parsetree)->relation);
 		case T_VacuumStmt:
 			return vacuum_target((VacuumStmt *) parsetree);
 		case T_AlterSeqStmt:
-			return part_of_range_var(((AlterSeqStmt *) parsetree)->sequence);
+			return tfguard_part_of_range_var(((AlterSeqStmt *) parsetree)->sequence);
 		case T_CreateFunctionStmt:
-			return part_of_new_name(((CreateFunctionStmt *) parsetree)->funcname);
+			return tfguard_part_of_new_name(((CreateFunctionStmt *) parsetree)->funcname);
 		case T_AlterFunctionStmt:
-			return part_of_function(((AlterFunctionStmt *) parsetree)->objtype,
+			return tfguard_part_of_function(((AlterFunctionStmt *) parsetree)->objtype,
 									((AlterFunctionStmt *) parsetree)->func);
 		case T_ViewStmt:
-			return part_of_new_relation(((ViewStmt *) parsetree)->view);
+			return tfguard_part_of_new_relation(((ViewStmt *) parsetree)->view);
 		case T_CreatePolicyStmt:
 			/* a policy's lock, held open, stalls the writer */
-			return part_of_range_var(((CreatePolicyStmt *) parsetree)->table);
+			return tfguard_part_of_range_var(((CreatePolicyStmt *) parsetree)->table);
 		case T_AlterPolicyStmt:
-			return part_of_range_var(((AlterPolicyStmt *) parsetree)->table);
+			return tfguard_part_of_range_var(((AlterPolicyStmt *) parsetree)->table);
 		case T_AlterTableMoveAllStmt:
 			return move_all_target((AlterTableMoveAllStmt *) parsetree);
 		case T_CreateSeqStmt:
-			return part_of_new_relation(((CreateSeqStmt *) parsetree)->sequence);
+			return tfguard_part_of_new_relation(((CreateSeqStmt *) parsetree)->sequence);
 		case T_CreateTableAsStmt:
 			/* CREATE TABLE AS, CREATE MATERIALIZED VIEW, SELECT INTO */
-			return part_of_new_relation(((CreateTableAsStmt *) parsetree)->into->rel);
+			return tfguard_part_of_new_relation(((CreateTableAsStmt *) parsetree)->into->rel);
 		case T_CompositeTypeStmt:
-			return part_of_new_relation(((CompositeTypeStmt *) parsetree)->typevar);
+			return tfguard_part_of_new_relation(((CompositeTypeStmt *) parsetree)->typevar);
 		case T_CreateEnumStmt:
-			return part_of_new_name(((CreateEnumStmt *) parsetree)->typeName);
+			return tfguard_part_of_new_name(((CreateEnumStmt *) parsetree)->typeName);
 		case T_CreateRangeStmt:
-			return part_of_new_name(((CreateRangeStmt *) parsetree)->typeName);
+			return tfguard_part_of_new_name(((CreateRangeStmt *) parsetree)->typeName);
 		case T_CreateDomainStmt:
-			return part_of_new_name(((CreateDomainStmt *) parsetree)->domainname);
+			return tfguard_part_of_new_name(((CreateDomainStmt *) parsetree)->domainname);
 		case T_DefineStmt:
 			/* types, operators, aggregates, collations, text search objects */
-			return part_of_new_name(((DefineStmt *) parsetree)->defnames);
+			return tfguard_part_of_new_name(((DefineStmt *) parsetree)->defnames);
 		case T_CreateStatsStmt:
 			return statistics_target((CreateStatsStmt *) parsetree);
 		case T_CommentStmt:
-			return part_of_object(((CommentStmt *) parsetree)->objtype,
+			return tfguard_part_of_object(((CommentStmt *) parsetree)->objtype,
 								  ((CommentStmt *) parsetree)->object);
 		case T_SecLabelStmt:
-			return part_of_object(((SecLabelStmt *) parsetree)->objtype,
+			return tfguard_part_of_object(((SecLabelStmt *) parsetree)->objtype,
 								  ((SecLabelStmt *) parsetree)->object);
 		case T_AlterDefaultPrivilegesStmt:
 			return default_privileges_target((AlterDefaultPrivilegesStmt *) parsetree);
 		case T_AlterObjectDependsStmt:
-			return worse(part_of_range_var(((AlterObjectDependsStmt *) parsetree)->relation),
-						 part_of_object(((AlterObjectDependsStmt *) parsetree)->objectType,
+			return tfguard_worse_part(tfguard_part_of_range_var(((AlterObjectDependsStmt *) parsetree)->relation),
+						 tfguard_part_of_object(((AlterObjectDependsStmt *) parsetree)->objectType,
 										((AlterObjectDependsStmt *) parsetree)->object));
 		case T_DropOwnedStmt:
 			return owned_by_target(((DropOwnedStmt *) parsetree)->roles, true);
@@ -713,98 +554,6 @@ part_changed_at_home(Node *parsetree)
 		default:
 			return PART_NONE;
 	}
-}
-
-/* ---------- REFRESH MATERIALIZED VIEW ---------- */
-
-/*
- * How many rows the relation holds, as the statement sees them, counting
- * no further than "enough" (a view emptied is told from one with rows by
- * the first row).
- */
-static int64
-count_rows(Relation relation, int64 enough)
-{
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	TableScanDesc scan = table_beginscan(relation, snapshot, 0, NULL);
-	TupleTableSlot *slot = table_slot_create(relation, NULL);
-	int64		rows = 0;
-
-	while (rows < enough && table_scan_getnextslot(scan, ForwardScanDirection, slot))
-	{
-		CHECK_FOR_INTERRUPTS();
-		rows++;
-	}
-	ExecDropSingleTupleTableSlot(slot);
-	table_endscan(scan);
-	UnregisterSnapshot(snapshot);
-	return rows;
-}
-
-static void
-decide_on_emptying(Oid relid)
-{
-	GuardedAttempt attempt;
-
-	if (tfguard_relation_is_guarded(relid, GUARDED_TRUNCATE, &attempt))
-		tfguard_decide(&attempt);
-}
-
-/*
- * Before REFRESH MATERIALIZED VIEW: a populated view that holds rows is
- * what the refresh could lose.  WITH NO DATA empties it for certain, and
- * is decided on at once; otherwise the view and its row count are kept,
- * to look again after the refresh (a view or function it reads may have
- * been replaced by one that returns nothing, or next to nothing).  The
- * lock is the one the refresh itself takes, after the same ownership
- * check, so that nothing waits here that would not have waited anyway.
- */
-bool
-tfguard_classify_refresh_before(RefreshMatViewStmt *stmt, RefreshCheck *check)
-{
-	LOCKMODE	lockmode = stmt->concurrent ? ExclusiveLock : AccessExclusiveLock;
-	Oid			relid;
-	Relation	matview;
-	int64		rows;
-
-	relid = RangeVarGetRelidExtended(stmt->relation, lockmode, 0,
-									 RangeVarCallbackMaintainsTable, NULL);
-	if (get_rel_relkind(relid) != RELKIND_MATVIEW)
-		return false;			/* REFRESH reports that itself */
-	matview = table_open(relid, NoLock);
-	rows = RelationIsPopulated(matview) ?
-		count_rows(matview, stmt->skipData ? 1 : PG_INT64_MAX) : 0;
-	table_close(matview, NoLock);
-	if (rows == 0)
-		return false;
-	if (stmt->skipData)
-	{
-		decide_on_emptying(relid);
-		return false;
-	}
-	check->relid = relid;
-	check->rows_before = rows;
-	return true;
-}
-
-/*
- * After the refresh: a view that held rows and holds none, or (holding
- * REFRESH_MIN_ROWS or more) fewer than half of them, lost its data as if
- * truncated and refilled with a remnant.
- */
-void
-tfguard_classify_refresh_after(const RefreshCheck *check)
-{
-	Relation	matview;
-	int64		rows_after;
-
-	CommandCounterIncrement();
-	matview = table_open(check->relid, NoLock);
-	rows_after = count_rows(matview, check->rows_before);
-	table_close(matview, NoLock);
-	if (rows_after == 0 ||
-		(check->rows_before >= REFRESH_MIN_ROWS && rows_after * 2 < check->rows_before))
-		decide_on_emptying(check->relid);
 }
 
 /* ---------- the entry point ---------- */

@@ -114,17 +114,35 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 }
 
 /*
+ * Is the statement the whole query string, but for a final semicolon?
+ * Most are, and every one sent with the extended protocol.
+ */
+static bool
+statement_is_whole_string(ParseState *pstate, Query *query)
+{
+	const char *rest;
+
+	if (query->stmt_location > 0)
+		return false;
+	if (query->stmt_len == 0 || pstate->p_sourcetext == NULL)
+		return true;
+	for (rest = pstate->p_sourcetext + query->stmt_len;
+		 *rest == ';' || isspace((unsigned char) *rest); rest++)
+		;
+	return *rest == '\0';
+}
+
+/*
  * Post-parse-analysis hook: PostgreSQL calls it for every statement it
  * analyzes.  A query string of several statements is shown whole in
  * pg_stat_activity while the first ones run, so a token presented by a
  * later one must be hidden now, not when its SET runs.  A statement that
- * is the whole string (stmt_location 0, stmt_len 0: most statements, and
- * every one sent with the extended protocol) costs two comparisons.
+ * is the whole string costs a few comparisons.
  */
 static void
 tfguard_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
-	if (query->stmt_location > 0 || query->stmt_len > 0)
+	if (!statement_is_whole_string(pstate, query))
 		tfguard_redact_activity(pstate->p_sourcetext);
 
 	if (prev_post_parse_analyze)
