@@ -13,8 +13,6 @@
 
 #include "tfguard.h"
 
-extern void tfguard_session_unlock_init(void);
-
 /* tfguard.token's hooks, and the ProcessUtility hook's calls around SET */
 extern bool tfguard_check_token(char **newval, void **extra, GucSource source);
 extern void tfguard_assign_token(const char *newval, void *extra);

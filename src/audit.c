@@ -440,20 +440,21 @@ tfguard_audit_event_or_error(const AuditEvent *event)
 
 /* ---------- the audit table, as seen from the home database ---------- */
 
-static Oid	cached_audit_table = InvalidOid;
-static bool audit_table_cache_valid = false;
+/* see tfguard_audit_table_oid() in audit.h */
+Oid			tfguard_audit_table_cached = InvalidOid;
+bool		tfguard_audit_table_known = false;
 
 static void
 forget_audit_table(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == cached_audit_table)
-		audit_table_cache_valid = false;
+	if (relid == InvalidOid || relid == tfguard_audit_table_cached)
+		tfguard_audit_table_known = false;
 }
 
 static void
 forget_audit_table_namespace(Datum arg, int cacheid, uint32 hashvalue)
 {
-	audit_table_cache_valid = false;
+	tfguard_audit_table_known = false;
 }
 
 static bool
@@ -477,15 +478,12 @@ tfguard_running_own_script(void)
 		get_extension_oid("tfguard", true) == CurrentExtensionObject;
 }
 
-/*
- * The OID of tfguard.audit_log in the current database, or InvalidOid.
- * Looked up once and kept until an invalidation touches it, so that the
- * check costs ordinary statements nothing but a comparison.
- */
+/* The slow path of tfguard_audit_table_oid(): look it up and keep it. */
 Oid
-tfguard_audit_table_oid(void)
+tfguard_audit_table_lookup(void)
 {
 	static bool callbacks_registered = false;
+	Oid			nspid;
 
 	/* a walsender or other process without a database has no audit table */
 	if (!OidIsValid(MyDatabaseId))
@@ -497,13 +495,9 @@ tfguard_audit_table_oid(void)
 									  forget_audit_table_namespace, (Datum) 0);
 		callbacks_registered = true;
 	}
-	if (!audit_table_cache_valid)
-	{
-		Oid			nspid = get_namespace_oid("tfguard", true);
-
-		cached_audit_table = OidIsValid(nspid) && in_home_database() ?
-			get_relname_relid("audit_log", nspid) : InvalidOid;
-		audit_table_cache_valid = true;
-	}
-	return cached_audit_table;
+	nspid = get_namespace_oid("tfguard", true);
+	tfguard_audit_table_cached = OidIsValid(nspid) && in_home_database() ?
+		get_relname_relid("audit_log", nspid) : InvalidOid;
+	tfguard_audit_table_known = true;
+	return tfguard_audit_table_cached;
 }

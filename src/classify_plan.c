@@ -546,8 +546,7 @@ tfguard_classify_plan(PlannedStmt *stmt)
 {
 	ListCell   *lc;
 
-	if (stmt->commandType == CMD_SELECT && !stmt->hasModifyingCTE)
-		return;
+	/* reads were let through by the ExecutorStart hook */
 	classify_audit_table_writes(stmt);
 
 	/*

@@ -55,6 +55,8 @@ static List *ended_tokens = NIL;
 /* tokens that let this transaction through, checked again at commit */
 static List *tokens_used_in_transaction = NIL;
 
+static void check_unlocks_at_commit(XactEvent event, void *arg);
+
 #define MAX_SESSION_APPROVALS 4
 
 /* Record an event of this session's token; fail closed if it cannot be. */
@@ -435,9 +437,20 @@ tfguard_session_unlock_note_use(const char *unlock_id)
 {
 	MemoryContext oldcontext = MemoryContextSwitchTo(TopTransactionContext);
 
+	/* only a transaction that used an unlock pays for the check at commit */
+	if (tokens_used_in_transaction == NIL)
+		RegisterXactCallback(check_unlocks_at_commit, NULL);
 	tokens_used_in_transaction = lappend(tokens_used_in_transaction,
 										 pstrdup(unlock_id));
 	MemoryContextSwitchTo(oldcontext);
+}
+
+/* The transaction is over: its unlocks are forgotten, and so is the check. */
+static void
+forget_unlocks_used(void)
+{
+	tokens_used_in_transaction = NIL;
+	UnregisterXactCallback(check_unlocks_at_commit, NULL);
 }
 
 static void
@@ -445,15 +458,11 @@ check_unlocks_at_commit(XactEvent event, void *arg)
 {
 	ListCell   *lc;
 
-	/* every transaction passes here: most used no unlock */
-	if (tokens_used_in_transaction == NIL)
-		return;
-
 	switch (event)
 	{
 		case XACT_EVENT_PRE_PREPARE:
 			/* COMMIT PREPARED could come after expiry, revocation, restart */
-			tokens_used_in_transaction = NIL;
+			forget_unlocks_used();
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("cannot prepare a transaction that used a tfguard unlock"),
@@ -471,7 +480,7 @@ check_unlocks_at_commit(XactEvent event, void *arg)
 					tfguard_unlock_unusable_reason(&unlock) : "it is no longer valid";
 				if (reason != NULL)
 				{
-					tokens_used_in_transaction = NIL;
+					forget_unlocks_used();
 					ereport(ERROR,
 							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 							 errmsg("tfguard unlock token no longer covers this transaction"),
@@ -485,13 +494,7 @@ check_unlocks_at_commit(XactEvent event, void *arg)
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
-			tokens_used_in_transaction = NIL;
+			forget_unlocks_used();
 			break;
 	}
-}
-
-void
-tfguard_session_unlock_init(void)
-{
-	RegisterXactCallback(check_unlocks_at_commit, NULL);
 }

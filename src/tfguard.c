@@ -86,10 +86,21 @@ static void
 tfguard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 					  int subId, void *arg)
 {
-	if (!IsBinaryUpgrade &&
-		(access == OAT_POST_CREATE ||
-		 (guard_is_active() && (access == OAT_DROP || access == OAT_TRUNCATE))))
-		tfguard_classify_object_access(access, classId, objectId, subId);
+	/* called for every function executed, too: the test is the access type */
+	switch (access)
+	{
+		case OAT_POST_CREATE:
+			if (!IsBinaryUpgrade)
+				tfguard_classify_object_access(access, classId, objectId, subId);
+			break;
+		case OAT_DROP:
+		case OAT_TRUNCATE:
+			if (guard_is_active())
+				tfguard_classify_object_access(access, classId, objectId, subId);
+			break;
+		default:
+			break;
+	}
 
 	if (prev_object_access_hook)
 		prev_object_access_hook(access, classId, objectId, subId, arg);
@@ -104,8 +115,12 @@ tfguard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 static void
 tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	if (guard_is_active() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
-		tfguard_classify_plan(queryDesc->plannedstmt);
+	PlannedStmt *stmt = queryDesc->plannedstmt;
+
+	/* a read writes nothing: most plans stop at this first test */
+	if ((stmt->commandType != CMD_SELECT || stmt->hasModifyingCTE) &&
+		guard_is_active() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+		tfguard_classify_plan(stmt);
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
@@ -117,7 +132,7 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
  * Is the statement the whole query string, but for a final semicolon?
  * Most are, and every one sent with the extended protocol.
  */
-static bool
+static inline bool
 statement_is_whole_string(ParseState *pstate, Query *query)
 {
 	const char *rest;
@@ -126,8 +141,13 @@ statement_is_whole_string(ParseState *pstate, Query *query)
 		return false;
 	if (query->stmt_len == 0 || pstate->p_sourcetext == NULL)
 		return true;
-	for (rest = pstate->p_sourcetext + query->stmt_len;
-		 *rest == ';' || isspace((unsigned char) *rest); rest++)
+	rest = pstate->p_sourcetext + query->stmt_len;
+	/* the common ends first: ";" as psql sends it, ";\n" */
+	if (rest[0] == ';' && (rest[1] == '\0' || (rest[1] == '\n' && rest[2] == '\0')))
+		return true;
+	for (;
+		 *rest == ';' || *rest == '\n' || *rest == ' ' || *rest == '\t' || *rest == '\r';
+		 rest++)
 		;
 	return *rest == '\0';
 }
@@ -283,7 +303,6 @@ _PG_init(void)
 	define_settings();
 	tfguard_shmem_init();
 	tfguard_audit_writer_register();
-	tfguard_session_unlock_init();
 	tfguard_redact_init();
 
 	prev_object_access_hook = object_access_hook;
