@@ -7,16 +7,32 @@
 # a database full of data, and replays the incident tfguard exists for: the
 # agent's destructive statements are refused and the data stays.  The
 # cluster keeps running so you can try it yourself; the script says how.
+# TFGUARD_DEMO_INSTALLED=1 skips the build and uses the tfguard already
+# installed (scripts/package.sh runs the demo on the Debian package so).
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 demo_dir=${TFGUARD_DEMO_DIR:-/tmp/tfguard-demo}
 port=${TFGUARD_DEMO_PORT:-5433}
 
-ensure_build_dependencies
-build_and_install
+# The servers and clients run as the unprivileged OS user, which may not
+# be allowed into the directory this script was started from.
+cd /tmp
 
-# A fresh cluster each time.
+step() {
+	echo
+	echo "== $*"
+}
+
+if [ "${TFGUARD_DEMO_INSTALLED:-0}" = 1 ]; then
+	step "Using the tfguard installed in $("$PG_CONFIG" --pkglibdir)"
+else
+	step "Installing what is missing, building tfguard and installing it into PostgreSQL $("$PG_CONFIG" --version | awk '{ print $2 }')"
+	ensure_build_dependencies
+	build_and_install
+fi
+
+step "Starting a throwaway cluster in $demo_dir (port $port) with shared_preload_libraries = 'tfguard'"
 start_cluster "$demo_dir" "$port" "shared_preload_libraries = 'tfguard'"
 
 psql_as() {
@@ -25,8 +41,7 @@ psql_as() {
 	run_unprivileged psql -X -q -h "$demo_dir" -p "$port" -U "$role" -d "$db" "$@"
 }
 
-echo
-echo "== A DBA installs tfguard and gives an automation agent its own database"
+step "A DBA creates the extension and gives an automation agent, role agent, its own database shop: 2,000 customers, 90,000 orders"
 psql_as postgres postgres <<'SQL'
 CREATE EXTENSION tfguard;
 CREATE ROLE agent LOGIN CREATEDB;
@@ -40,20 +55,19 @@ INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 2000) g
 INSERT INTO orders SELECT g, 1 + g % 2000, date '2024-01-01' + g / 100, g % 500
   FROM generate_series(1, 90000) g;
 CREATE TABLE orders_2019_archive AS SELECT * FROM orders WHERE id <= 5000;
-ANALYZE;
+ANALYZE customers, orders, orders_2019_archive;
 SQL
 psql_as agent shop -c "SELECT (SELECT count(*) FROM customers) AS customers,
   (SELECT count(*) FROM orders) AS orders,
   (SELECT min(placed) || ' .. ' || max(placed) FROM orders) AS history"
 
-echo "== The agent, working from a stale state file, believes all of it is surplus and destroys it"
-echo
+step "The agent, working from a stale state file, believes all of it is surplus: it tries to drop the database"
 psql_as agent postgres -e <<'SQL'
 DROP DATABASE shop WITH (FORCE);
 SQL
-echo
+step "Refused, it tries dropdb"
 run_unprivileged dropdb -h "$demo_dir" -p "$port" -U agent shop || true
-echo
+step "Refused again, it tries every other route to the same data"
 psql_as agent shop -e <<'SQL'
 \set VERBOSITY terse
 \set SHOW_CONTEXT never
@@ -65,15 +79,13 @@ DELETE FROM orders WHERE 1 = 1;
 DO $$ BEGIN EXECUTE 'DELETE FROM orders WHERE true'; END $$;
 SQL
 
-echo
-echo "== Every attempt was refused; the data is intact"
+step "Every attempt was refused; counting the rows shows the data is intact"
 psql_as agent shop -c "SELECT (SELECT count(*) FROM customers) AS customers,
   (SELECT count(*) FROM orders) AS orders"
-echo "   Ordinary work goes on: a qualified DELETE is not an irreversible operation."
+step "Ordinary work goes on: the agent deletes one order with a WHERE, which is not an irreversible operation"
 psql_as agent shop -e -c "DELETE FROM orders WHERE id = 42 RETURNING id, total"
 
-echo
-echo "== A human approves the one drop that was planned; the agent's session retries"
+step "The agent drops the archive table it was asked to remove, in a session it keeps open, and is refused"
 # the agent keeps one session open, fed through a FIFO, as an agent would
 fifo="$demo_dir/agent.fifo"
 run_unprivileged mkfifo "$fifo"
@@ -84,20 +96,21 @@ exec 3>"$fifo"
 echo "DROP TABLE orders_2019_archive;" >&3
 sleep 1
 cat "$demo_dir/agent.out"
-echo
+step "A human lists what awaits a decision in tfguard.pending"
 psql_as postgres postgres -c "SELECT audit_id, role, operation, object_name, impact FROM tfguard.pending"
 request=$(psql_as postgres postgres -At -c \
 	"SELECT audit_id FROM tfguard.pending WHERE object_name = 'public.orders_2019_archive'")
+step "The human approves the archive's drop, audit id $request, for that session only"
 psql_as postgres postgres -e -c "SELECT tfguard.approve($request, '5 minutes', 'planned: archive exported') IS NOT NULL AS approved"
 seen=$(wc -l <"$demo_dir/agent.out")
+step "The agent's session drops the archive again, and then tries orders, which nobody approved"
 echo "DROP TABLE orders_2019_archive;" >&3
 echo "DROP TABLE orders;" >&3
 exec 3>&-
 wait "$agent_pid" || true
 tail -n +"$((seen + 1))" "$demo_dir/agent.out"
 
-echo
-echo "== Every attempt is in the audit trail, committed although each refused transaction rolled back"
+step "Every attempt is in the audit trail, committed although each refused transaction rolled back"
 psql_as postgres postgres -c "SELECT id, database_name AS db, session_role AS role, operation,
   object_name, decision, refers_to, left(statement, 40) AS statement FROM tfguard.audit_log ORDER BY id"
 
