@@ -18,6 +18,15 @@ ensure_build_dependencies
 ensure_packages dpkg-dev debhelper postgresql-server-dev-all libpq-dev lintian
 
 version=$(cd "$TFGUARD_ROOT" && dpkg-parsechangelog -S Version)
+# one version everywhere: the package, META.json (PGXN), the extension
+meta_version=$(perl -MJSON::PP -e 'local $/; my $m = decode_json(<STDIN>);
+	print "$m->{version} $m->{provides}{tfguard}{version} $m->{provides}{tfguard}{file}"' <"$TFGUARD_ROOT/META.json")
+control_version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$TFGUARD_ROOT/tfguard.control")
+if [ "$meta_version" != "$version $version tfguard--$control_version.sql" ] ||
+	[ "${version%.*}" != "$control_version" ] || [ ! -f "$TFGUARD_ROOT/tfguard--$control_version.sql" ]; then
+	echo "tfguard: versions disagree: debian/changelog $version, META.json (version, provides) $meta_version, tfguard.control $control_version" >&2
+	exit 1
+fi
 out=${TFGUARD_PACKAGE_DIR:-$(mktemp -d /tmp/tfguard-package-XXXXXX)}
 as_root install -d -o "$(os_user)" "$out"
 as_root rm -rf "$out/tfguard-$version"

@@ -228,6 +228,9 @@ TODO:
 	like($err, qr/failover|promot/, 'the reason mentions a failover');
 }
 like($err, qr/tfguard refused drop_table/, 'and the drop is refused');
+is($standby->safe_psql('postgres',
+	"SELECT count(*) FROM tfguard.audit_log WHERE operation = 'present_token' AND decision = 'blocked' AND id > $after_id"),
+	'1', 'the rejected token is recorded on the new primary');
 
 # the approval lived in the old primary's memory, for a session that died with it
 ($ret, $out, $err) = $standby->psql('app', 'DELETE FROM orders', extra_params => [ '-U', 'agent' ]);
