@@ -117,10 +117,17 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	PlannedStmt *stmt = queryDesc->plannedstmt;
 
-	/* a read writes nothing: most plans stop at this first test */
-	if ((stmt->commandType != CMD_SELECT || stmt->hasModifyingCTE) &&
-		guard_is_active() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
-		tfguard_classify_plan(stmt);
+	/*
+	 * A read writes nothing, and a plain INSERT outside the audit table's
+	 * database loses nothing: most plans stop at these first tests.
+	 */
+	if (stmt->hasModifyingCTE ||
+		(stmt->commandType != CMD_SELECT &&
+		 (stmt->commandType != CMD_INSERT || OidIsValid(tfguard_audit_table_oid()))))
+	{
+		if (guard_is_active() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+			tfguard_classify_plan(stmt);
+	}
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
