@@ -106,6 +106,8 @@
 #include "catalog/pg_database.h"
 #define pg_database_aclcheck(dboid, roleid, mode) \
 	object_aclcheck(DatabaseRelationId, (dboid), (roleid), (mode))
+#define pg_class_ownercheck(relid, roleid) \
+	object_ownercheck(RelationRelationId, (relid), (roleid))
 #endif
 
 /*

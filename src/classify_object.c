@@ -20,12 +20,17 @@
 
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
+#include "catalog/namespace.h"
 #include "commands/dbcommands.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/acl.h"
 
 #include "classify.h"
 #include "decide.h"
 #include "dropped.h"
 #include "relation.h"
+#include "transaction_list.h"
 
 static void
 classify_database_drop(Oid databaseId)
@@ -47,13 +52,65 @@ classify_database_drop(Oid databaseId)
 	tfguard_decide(&attempt);
 }
 
+/*
+ * Relations a DROP statement was decided on by name, before PostgreSQL
+ * began to remove anything (tfguard_classify_drop_statement): their
+ * OAT_DROP is not decided on a second time.  Forgotten at every
+ * top-level statement and with the transaction.
+ */
+static TransactionList decided_by_name;
+
 static void
 classify_relation(Oid relid, GuardedOperation operation)
 {
 	GuardedAttempt attempt;
 
+	if (operation == GUARDED_DROP_TABLE && decided_by_name.armed &&
+		list_member_oid(decided_by_name.list, relid))
+		return;
 	if (tfguard_relation_is_guarded(relid, operation, &attempt))
 		tfguard_decide(&attempt);
+}
+
+/*
+ * Called from the ProcessUtility hook for DROP TABLE and DROP MATERIALIZED
+ * VIEW without CASCADE: decide on the tables the statement names before
+ * PostgreSQL removes their indexes, constraints and TOAST tables, so that
+ * a refusal costs the refusal, not the work it undoes.  A table the
+ * session does not own is left to PostgreSQL, which refuses it first; a
+ * CASCADE is decided where the objects go, with everything it takes
+ * listed for the human (impact.c).  The object access hook remains the
+ * backstop: a table renamed in between is decided on there.
+ */
+void
+tfguard_classify_drop_statement(DropStmt *stmt)
+{
+	ListCell   *lc;
+
+	if ((stmt->removeType != OBJECT_TABLE && stmt->removeType != OBJECT_MATVIEW) ||
+		stmt->behavior == DROP_CASCADE)
+		return;
+	foreach(lc, stmt->objects)
+	{
+		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(castNode(List, lfirst(lc))),
+											 NoLock, true);
+		GuardedAttempt attempt;
+		MemoryContext oldcontext;
+
+		if (!OidIsValid(relid) || !pg_class_ownercheck(relid, GetUserId()) ||
+			!tfguard_relation_is_guarded(relid, GUARDED_DROP_TABLE, &attempt))
+			continue;
+		tfguard_decide(&attempt);
+		oldcontext = transaction_list_switch_to(&decided_by_name);
+		decided_by_name.list = lappend_oid(decided_by_name.list, relid);
+		MemoryContextSwitchTo(oldcontext);
+	}
+}
+
+void
+tfguard_forget_decided_by_name(void)
+{
+	decided_by_name.list = NIL;
 }
 
 /*

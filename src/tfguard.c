@@ -214,10 +214,15 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	if (sets_token)
 		tfguard_redact_activity(queryString);
 	if (context == PROCESS_UTILITY_TOPLEVEL)
+	{
 		tfguard_forget_dropped_so_far();
+		tfguard_forget_decided_by_name();
+	}
 	if (guard_is_active())
 	{
 		tfguard_classify_utility(pstmt);
+		if (IsA(pstmt->utilityStmt, DropStmt))
+			tfguard_classify_drop_statement((DropStmt *) pstmt->utilityStmt);
 		if (IsA(pstmt->utilityStmt, RefreshMatViewStmt))
 			check_refresh = tfguard_classify_refresh_before((RefreshMatViewStmt *) pstmt->utilityStmt,
 															&refresh);
