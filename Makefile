@@ -13,7 +13,6 @@ OBJS = \
 	src/relation.o \
 	src/decide.o \
 	src/identity.o \
-	src/statement_hash.o \
 	src/impact.o \
 	src/session_unlock.o \
 	src/unlock_store.o \

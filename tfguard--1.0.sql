@@ -60,10 +60,7 @@ CREATE TABLE tfguard.audit_log (
 	-- object's catalog row at the refusal
 	object_oid oid,
 	database_oid oid,
-	object_xmin xid,
-	-- a refused change to tfguard itself: the hash of the statement, which
-	-- an approval of it covers and nothing else
-	statement_hash text
+	object_xmin xid
 );
 COMMENT ON TABLE tfguard.audit_log IS
 	'tfguard: every attempt at a guarded operation, committed before the client heard the outcome';

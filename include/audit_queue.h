@@ -46,7 +46,6 @@ typedef struct AuditRecord
 	Oid			object_oid;		/* the attempt's relation or database */
 	Oid			database_oid;	/* where the attempt was made */
 	TransactionId object_stamp; /* raw xmin of the object's catalog row */
-	char		statement_hash[TFGUARD_STATEMENT_HASH_LEN];
 	int			encoding;		/* of the database the texts come from */
 	char		operation[32];
 	char		decision[16];

@@ -18,6 +18,7 @@ typedef enum TfguardPart
 	PART_SCHEMA,				/* schema tfguard and what it holds */
 	PART_EXTENSION,				/* the extension itself */
 	PART_HOME_DATABASE,			/* the database that holds the trail */
+	PART_ADMIN_ROLE,			/* tfguard_admin: who approves and issues */
 	PART_SETTING				/* a setting ALTER SYSTEM would write */
 } TfguardPart;
 

@@ -61,7 +61,8 @@ typedef enum GuardedObjectKind
 	OBJECT_KIND_AUDIT_TABLE,
 	OBJECT_KIND_TFGUARD_SCHEMA, /* schema tfguard and what it holds */
 	OBJECT_KIND_EXTENSION,
-	OBJECT_KIND_SETTING
+	OBJECT_KIND_SETTING,
+	OBJECT_KIND_ADMIN_ROLE		/* tfguard_admin and its members */
 } GuardedObjectKind;
 
 /* One attempt at a guarded operation on one object. */
@@ -89,12 +90,7 @@ typedef struct AuditEvent
 	Oid			object_id;		/* the attempt's relation or database, or
 								 * InvalidOid */
 	TransactionId object_stamp; /* raw xmin of its catalog row when refused */
-	const char *statement_hash; /* a refused change to tfguard: what an
-								 * approval of it is bound to, or NULL */
 } AuditEvent;
-
-/* The length of a statement's hash as text (statement_hash.c), with its NUL. */
-#define TFGUARD_STATEMENT_HASH_LEN 33
 
 /* Settings (tfguard.c) */
 extern int	tfguard_mode;

@@ -51,10 +51,6 @@ typedef struct UnlockEntry
 	Oid			object_oid;		/* an approval: the refused object, and the */
 	TransactionId object_stamp; /* raw xmin of its catalog row then; see
 								 * identity.c.  Its name is only shown. */
-	char		statement_hash[TFGUARD_STATEMENT_HASH_LEN];	/* an approval of
-															 * an attempt with
-															 * no OID: the
-															 * statement */
 } UnlockEntry;
 
 extern Size tfguard_unlock_store_shmem_size(void);

@@ -311,7 +311,6 @@ typedef struct Request
 	Oid			object_oid;		/* what the approval binds to */
 	Oid			database_oid;
 	TransactionId object_stamp;
-	char	   *statement_hash; /* or NULL */
 } Request;
 
 #define READ_REQUEST \
@@ -321,7 +320,7 @@ typedef struct Request
 	"         AND d.operation = 'approve')," \
 	" EXISTS (SELECT 1 FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
 	"         AND d.operation = 'deny')," \
-	" object_oid, database_oid, object_xmin, statement_hash" \
+	" object_oid, database_oid, object_xmin" \
 	" FROM tfguard.audit_log a WHERE a.id = $1"
 
 /*
@@ -373,9 +372,6 @@ read_request(int64 id, bool for_deny)
 	request->object_stamp = DatumGetTransactionId(SPI_getbinval(row, desc, 12, &isnull));
 	if (isnull)
 		request->object_stamp = InvalidTransactionId;
-	request->statement_hash = SPI_getvalue(row, desc, 13);
-	if (request->statement_hash != NULL)
-		request->statement_hash = MemoryContextStrdup(caller, request->statement_hash);
 
 	if (strcmp(decision, "blocked") != 0 ||
 		!tfguard_parse_operation(request->operation, &operation) ||
@@ -448,9 +444,6 @@ grant_approval(const Request *request, GuardedOperation operation, Oid role,
 	strlcpy(entry.objects[0], request->object_name, TFGUARD_OBJECT_NAME_MAX);
 	entry.object_oid = request->object_oid;
 	entry.object_stamp = request->object_stamp;
-	if (request->statement_hash != NULL)
-		strlcpy(entry.statement_hash, request->statement_hash,
-				TFGUARD_STATEMENT_HASH_LEN);
 	entry.pinned_pid = request->backend_pid;
 	entry.pinned_start = request->backend_start;
 	tfguard_unlock_store_install(&entry);
@@ -493,6 +486,27 @@ tfguard_approve(PG_FUNCTION_ARGS)
 				 errhint("The agent must try again in a new session, and that attempt can be approved.")));
 
 	(void) tfguard_parse_operation(request->operation, &operation);
+
+	/*
+	 * A change to tfguard itself is not approved from a refusal: one name
+	 * ("tfguard", the audit table) covers many changes, and a statement's
+	 * text does not show what a function it calls will do when it runs
+	 * again.  Another admin issues a token naming the change instead.
+	 */
+	if (operation == GUARDED_RECONFIGURE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a change to tfguard itself cannot be approved from its refusal"),
+				 errdetail("Audit id " INT64_FORMAT " is a reconfigure attempt; nothing was unlocked.", id),
+				 errhint("Issue a token for reconfigure that names what may change: "
+						 "tfguard.issue_token('%s', ARRAY['reconfigure'], ARRAY['%s'], ...).",
+						 request->session_role, request->object_name)));
+	if (!OidIsValid(request->object_oid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("audit id " INT64_FORMAT " does not record which object it was about", id),
+				 errdetail("It was refused by an older version of tfguard; nothing was unlocked."),
+				 errhint("The agent must try again, and that attempt can be approved.")));
 	role = get_role_oid(request->session_role, false);
 	/* by identity: a database renamed into the name is another database */
 	database = request->database_oid;

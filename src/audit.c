@@ -109,8 +109,6 @@ fill_record(AuditRecord *record, const AuditEvent *event)
 	record->object_oid = event->object_id;
 	record->database_oid = MyDatabaseId;
 	record->object_stamp = event->object_stamp;
-	copy_text(record->statement_hash, event->statement_hash,
-			  sizeof(record->statement_hash));
 	record->encoding = GetDatabaseEncoding();
 	copy_text(record->operation, event->operation, sizeof(record->operation));
 	copy_text(record->decision, event->decision, sizeof(record->decision));

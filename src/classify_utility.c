@@ -36,6 +36,7 @@
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_namespace.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
@@ -94,6 +95,9 @@ view_reads_audit_table(Oid viewid, int depth)
 		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
 
 		if (rte->rtekind != RTE_RELATION)
+			continue;
+		/* before PostgreSQL 16 a view's rule lists the view itself (OLD, NEW) */
+		if (rte->relid == viewid)
 			continue;
 		if (rte->relid == tfguard_audit_table_oid() ||
 			(rte->relkind == RELKIND_VIEW && view_reads_audit_table(rte->relid, depth + 1)))
@@ -338,6 +342,99 @@ alter_table_target(AlterTableStmt *stmt)
 	return part;
 }
 
+/* Does a list of RoleSpecs (or AccessPrivs naming roles) name tfguard_admin? */
+static bool
+names_admin_role(List *roles)
+{
+	ListCell   *lc;
+
+	foreach(lc, roles)
+	{
+		Node	   *role = lfirst(lc);
+		const char *name = NULL;
+
+		if (IsA(role, AccessPriv))
+			name = ((AccessPriv *) role)->priv_name;
+		else if (IsA(role, RoleSpec) && ((RoleSpec *) role)->roletype == ROLESPEC_CSTRING)
+			name = ((RoleSpec *) role)->rolename;
+		if (name != NULL && strcmp(name, "tfguard_admin") == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Changes to tfguard_admin, whose members approve and issue unlocks: the
+ * role itself (ALTER, RENAME, DROP) by anyone, its membership by anyone
+ * but a superuser (a role with CREATEROLE would otherwise make a second
+ * role of its own an approver of its own attempts).
+ */
+static TfguardPart
+admin_role_target(Node *parsetree)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterRoleStmt:
+			return names_admin_role(list_make1(((AlterRoleStmt *) parsetree)->role)) ?
+				PART_ADMIN_ROLE : PART_NONE;
+		case T_DropRoleStmt:
+			return names_admin_role(((DropRoleStmt *) parsetree)->roles) ?
+				PART_ADMIN_ROLE : PART_NONE;
+		case T_RenameStmt:
+			return ((RenameStmt *) parsetree)->renameType == OBJECT_ROLE &&
+				(strcmp(((RenameStmt *) parsetree)->subname, "tfguard_admin") == 0 ||
+				 strcmp(((RenameStmt *) parsetree)->newname, "tfguard_admin") == 0) ?
+				PART_ADMIN_ROLE : PART_NONE;
+		case T_GrantRoleStmt:
+			return !superuser() &&
+				names_admin_role(((GrantRoleStmt *) parsetree)->granted_roles) ?
+				PART_ADMIN_ROLE : PART_NONE;
+		case T_CreateRoleStmt:
+			if (superuser())
+				return PART_NONE;
+			foreach(lc, ((CreateRoleStmt *) parsetree)->options)
+			{
+				DefElem    *option = lfirst_node(DefElem, lc);
+
+				if (strcmp(option->defname, "addroleto") == 0 &&
+					names_admin_role((List *) option->arg))
+					return PART_ADMIN_ROLE;
+			}
+			return PART_NONE;
+		default:
+			return PART_NONE;
+	}
+}
+
+/* Is the role the one the audit writer runs as, or all roles (NULL)? */
+static bool
+is_writer_role(RoleSpec *role)
+{
+	return role == NULL || get_rolespec_oid(role, true) == BOOTSTRAP_SUPERUSERID;
+}
+
+/*
+ * Would the setting, made for the home database or the writer's role,
+ * make the audit writer someone else or run other code in it?  (The
+ * writer overrides the settings that could stop its INSERT: search_path,
+ * read-only transactions, timeouts, role.)
+ */
+static bool
+setting_reaches_writer(VariableSetStmt *setstmt)
+{
+	const char *name = setstmt->name;
+	size_t		len;
+
+	if (name == NULL)
+		return false;			/* RESET ALL */
+	len = strlen(name);
+	return pg_strcasecmp(name, "session_authorization") == 0 ||
+		pg_strcasecmp(name, "role") == 0 ||
+		(len >= 18 && pg_strcasecmp(name + len - 18, "_preload_libraries") == 0);
+}
+
 /* The parts of tfguard that exist in every database: settings, databases. */
 static TfguardPart
 part_changed_anywhere(Node *parsetree, const char **setting)
@@ -348,12 +445,33 @@ part_changed_anywhere(Node *parsetree, const char **setting)
 			*setting = alter_system_target((AlterSystemStmt *) parsetree);
 			return *setting ? PART_SETTING : PART_NONE;
 		case T_RenameStmt:
+			if (((RenameStmt *) parsetree)->renameType == OBJECT_ROLE)
+				return admin_role_target(parsetree);
 			return ((RenameStmt *) parsetree)->renameType == OBJECT_DATABASE ?
 				rename_database_target((RenameStmt *) parsetree) : PART_NONE;
 		case T_AlterDatabaseStmt:
 			/* ALLOW_CONNECTIONS false, CONNECTION LIMIT 0: the writer is shut out */
 			return strcmp(((AlterDatabaseStmt *) parsetree)->dbname, tfguard_database) == 0 ?
 				PART_HOME_DATABASE : PART_NONE;
+		case T_AlterDatabaseSetStmt:
+			/* a setting (session_authorization, ...) the writer would start with */
+			return strcmp(((AlterDatabaseSetStmt *) parsetree)->dbname, tfguard_database) == 0 &&
+				setting_reaches_writer(((AlterDatabaseSetStmt *) parsetree)->setstmt) ?
+				PART_HOME_DATABASE : PART_NONE;
+		case T_AlterRoleSetStmt:
+			{
+				AlterRoleSetStmt *stmt = (AlterRoleSetStmt *) parsetree;
+
+				return is_writer_role(stmt->role) &&
+					(stmt->database == NULL || strcmp(stmt->database, tfguard_database) == 0) &&
+					setting_reaches_writer(stmt->setstmt) ?
+					PART_HOME_DATABASE : PART_NONE;
+			}
+		case T_AlterRoleStmt:
+		case T_DropRoleStmt:
+		case T_GrantRoleStmt:
+		case T_CreateRoleStmt:
+			return admin_role_target(parsetree);
 		case T_AlterOwnerStmt:
 			return ((AlterOwnerStmt *) parsetree)->objectType == OBJECT_DATABASE ?
 				tfguard_part_of_object(OBJECT_DATABASE, ((AlterOwnerStmt *) parsetree)->object) :
@@ -417,6 +535,12 @@ may_touch_home_objects(Node *parsetree)
 		case T_ReassignOwnedStmt:
 		case T_CreateSubscriptionStmt:
 		case T_AlterSubscriptionStmt:
+		case T_CreateForeignTableStmt:
+		case T_CreateOpFamilyStmt:
+		case T_CreateOpClassStmt:
+		case T_CreateConversionStmt:
+		case T_ImportForeignSchemaStmt:
+		case T_CreateExtensionStmt:
 			return true;
 		default:
 			return false;
@@ -551,6 +675,20 @@ part_changed_at_home(Node *parsetree)
 		case T_AlterSubscriptionStmt:
 			/* its apply worker writes tables without passing any hook */
 			return PART_AUDIT_TABLE;
+		case T_CreateForeignTableStmt:
+			return tfguard_part_of_new_relation(((CreateForeignTableStmt *) parsetree)->base.relation);
+		case T_CreateOpFamilyStmt:
+			return tfguard_part_of_new_name(((CreateOpFamilyStmt *) parsetree)->opfamilyname);
+		case T_CreateOpClassStmt:
+			return tfguard_part_of_new_name(((CreateOpClassStmt *) parsetree)->opclassname);
+		case T_CreateConversionStmt:
+			return tfguard_part_of_new_name(((CreateConversionStmt *) parsetree)->conversion_name);
+		case T_ImportForeignSchemaStmt:
+			return tfguard_part_of_schema_name(((ImportForeignSchemaStmt *) parsetree)->local_schema);
+		case T_CreateExtensionStmt:
+			/* pg_surgery edits heap tuples in place, past every DML hook */
+			return strcmp(((CreateExtensionStmt *) parsetree)->extname, "pg_surgery") == 0 ?
+				PART_AUDIT_TABLE : PART_NONE;
 		default:
 			return PART_NONE;
 	}
@@ -592,6 +730,9 @@ tfguard_classify_utility(PlannedStmt *pstmt)
 			break;
 		case PART_SETTING:
 			refuse_reconfigure(OBJECT_KIND_SETTING, setting);
+			break;
+		case PART_ADMIN_ROLE:
+			refuse_reconfigure(OBJECT_KIND_ADMIN_ROLE, "tfguard_admin");
 			break;
 	}
 }

@@ -25,7 +25,6 @@
 #include "impact.h"
 #include "operation.h"
 #include "session_unlock.h"
-#include "statement_hash.h"
 
 /*
  * An object's name for a message: in double quotes, unless it carries its
@@ -109,6 +108,10 @@ static const AttemptMessages attempt_messages[] = {
 		gettext_noop("tfguard refused reconfigure of setting %s"),
 		NULL,
 	gettext_noop("The statement would change setting %s, which decides whether and how tfguard guards the server.")},
+	{GUARDED_RECONFIGURE, OBJECT_KIND_ADMIN_ROLE,
+		gettext_noop("tfguard refused reconfigure of role %s"),
+		NULL,
+	gettext_noop("The statement would change role %s or who belongs to it, and its members approve refused attempts and issue unlock tokens.")},
 };
 
 static const AttemptMessages *
@@ -149,10 +152,9 @@ errhint_refusal(const GuardedAttempt *attempt, int64 audit_id)
 					   "token for reconfigure: tfguard.issue_token(..., ARRAY['reconfigure'], ...).");
 	if (attempt->operation == GUARDED_RECONFIGURE)
 		return errhint("tfguard's audit trail, functions and home database change only with "
-					   "another administrator's token for reconfigure "
-					   "(tfguard.issue_token(..., ARRAY['reconfigure'], ...)), or an approval "
-					   "of this attempt: SELECT tfguard.approve(" INT64_FORMAT "); in database \"%s\".",
-					   audit_id, tfguard_database);
+					   "another administrator's token for reconfigure that names them: "
+					   "tfguard.issue_token(..., ARRAY['reconfigure'], ARRAY['%s'], ...) in database \"%s\".",
+					   attempt->object_name, tfguard_database);
 	return errhint("This irreversible operation needs a human's decision. "
 				   "Stop and ask a database administrator to approve it: "
 				   "SELECT tfguard.approve(" INT64_FORMAT "); in database \"%s\" "
@@ -203,15 +205,6 @@ tfguard_decide(const GuardedAttempt *attempt)
 	event.object_id = attempt->object_id;
 	event.object_stamp = (unlocked || warn_only) ? InvalidTransactionId :
 		tfguard_object_stamp(attempt);
-	/* a change to tfguard with no OID to bind to: bound to the statement */
-	event.statement_hash = NULL;
-	if (!unlocked && !warn_only && !OidIsValid(attempt->object_id))
-	{
-		char	   *hash = palloc(TFGUARD_STATEMENT_HASH_LEN);
-
-		tfguard_statement_hash(hash);
-		event.statement_hash = hash;
-	}
 
 	/* not a privilege problem: the trail is not there to record it */
 	if (!tfguard_audit_record(&event, &audit_id, &failure))

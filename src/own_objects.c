@@ -14,9 +14,15 @@
 #include "postgres.h"
 
 #include "catalog/namespace.h"
+#include "access/htup_details.h"
+#include "catalog/index.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
+#include "parser/parse_type.h"
+#include "utils/syscache.h"
 #include "utils/lsyscache.h"
 
 #include "audit.h"
@@ -31,14 +37,42 @@ tfguard_schema_oid(void)
 	return OidIsValid(audit_table) ? get_rel_namespace(audit_table) : InvalidOid;
 }
 
+/* The TOAST table of a relation, or InvalidOid. */
+static Oid
+toast_table_of(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			toast = InvalidOid;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		toast = ((Form_pg_class) GETSTRUCT(tuple))->reltoastrelid;
+		ReleaseSysCache(tuple);
+	}
+	return toast;
+}
+
 TfguardPart
 tfguard_part_of_relation(Oid relid)
 {
-	if (!OidIsValid(relid))
+	Oid			audit_table = tfguard_audit_table_oid();
+	Oid			nspid;
+
+	if (!OidIsValid(relid) || !OidIsValid(audit_table))
 		return PART_NONE;
-	if (relid == tfguard_audit_table_oid())
+	if (relid == audit_table)
 		return PART_AUDIT_TABLE;
-	return get_rel_namespace(relid) == tfguard_schema_oid() ? PART_SCHEMA : PART_NONE;
+	nspid = get_rel_namespace(relid);
+	if (nspid == PG_TOAST_NAMESPACE)
+	{
+		/* the audit table's TOAST table, or that table's index */
+		Oid			toast = toast_table_of(audit_table);
+		Oid			table = get_rel_relkind(relid) == RELKIND_INDEX ?
+			IndexGetRelation(relid, true) : relid;
+
+		return OidIsValid(toast) && table == toast ? PART_AUDIT_TABLE : PART_NONE;
+	}
+	return nspid == tfguard_schema_oid() ? PART_SCHEMA : PART_NONE;
 }
 
 TfguardPart
@@ -70,6 +104,21 @@ tfguard_part_of_function(ObjectType type, ObjectWithArgs *function)
 
 	return OidIsValid(funcid) && get_func_namespace(funcid) == tfguard_schema_oid() ?
 		PART_SCHEMA : PART_NONE;
+}
+
+/* The schema a type lives in. */
+static Oid
+get_typ_namespace(Oid typid)
+{
+	HeapTuple	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	Oid			nspid = InvalidOid;
+
+	if (HeapTupleIsValid(tuple))
+	{
+		nspid = ((Form_pg_type) GETSTRUCT(tuple))->typnamespace;
+		ReleaseSysCache(tuple);
+	}
+	return nspid;
 }
 
 /* The more serious of two parts: the audit table, then the rest. */
@@ -112,6 +161,17 @@ tfguard_part_of_object(ObjectType type, Node *object)
 		case OBJECT_ROUTINE:
 		case OBJECT_AGGREGATE:
 			return tfguard_part_of_function(type, castNode(ObjectWithArgs, object));
+		case OBJECT_TYPE:
+		case OBJECT_DOMAIN:
+			{
+				/* a TypeName in DROP and COMMENT, a name list elsewhere */
+				TypeName   *name = IsA(object, TypeName) ? (TypeName *) object :
+					makeTypeNameFromNameList(castNode(List, object));
+				Oid			typid = LookupTypeNameOid(NULL, name, true);
+
+				return OidIsValid(typid) && get_typ_namespace(typid) == tfguard_schema_oid() ?
+					PART_SCHEMA : PART_NONE;
+			}
 		case OBJECT_SCHEMA:
 			return tfguard_part_of_schema_name(strVal(object));
 		case OBJECT_EXTENSION:

@@ -32,7 +32,6 @@
 #include "operation.h"
 #include "redact.h"
 #include "session_unlock.h"
-#include "statement_hash.h"
 #include "unlock_store.h"
 
 /* the token this session presented (the setting's "extra"), or NULL */
@@ -330,26 +329,17 @@ token_names(const UnlockEntry *token, const GuardedAttempt *attempt)
 }
 
 /*
- * Is the approval about this operation on this object?  Objects with an
- * identity (relations, databases) by identity only, in the database the
- * attempt was made in; settings and tfguard's schema, which have no OID
- * to give, by name.
+ * Is the approval about this operation on this object?  By identity only
+ * (the approval's database is the attempt's, see unusable_reason): only
+ * attempts with an OID can be approved (admin_sql.c).
  */
 static bool
 approval_names(const UnlockEntry *approval, const GuardedAttempt *attempt)
 {
-	char		hash[TFGUARD_STATEMENT_HASH_LEN];
-
 	if ((approval->operations & (1 << attempt->operation)) == 0)
 		return false;
-	if (OidIsValid(approval->object_oid) || OidIsValid(attempt->object_id))
-		return approval->object_oid == attempt->object_id;
-	if (strcmp(approval->objects[0], attempt->object_name) != 0)
-		return false;
-	/* one name ("tfguard") covers many changes: the statement decides */
-	tfguard_statement_hash(hash);
-	return approval->statement_hash[0] != '\0' &&
-		strcmp(approval->statement_hash, hash) == 0;
+	return OidIsValid(approval->object_oid) &&
+		approval->object_oid == attempt->object_id;
 }
 
 /* Does this session's token let the attempt through?  Else *why_not. */

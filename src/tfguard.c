@@ -169,7 +169,10 @@ statement_is_whole_string(ParseState *pstate, Query *query)
 static void
 tfguard_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 {
-	if (!statement_is_whole_string(pstate, query))
+	/* and a DO block or CALL may present one after running other code */
+	if (!statement_is_whole_string(pstate, query) ||
+		(query->commandType == CMD_UTILITY &&
+		 (IsA(query->utilityStmt, DoStmt) || IsA(query->utilityStmt, CallStmt))))
 		tfguard_redact_activity(pstate->p_sourcetext);
 
 	if (prev_post_parse_analyze)

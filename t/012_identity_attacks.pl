@@ -272,35 +272,64 @@ is(count_in('app', 'scratch'), '3', 'scratch intact after the approvals that end
 	$agent->quit;
 }
 
-# ---- an approval of a change to tfguard covers that statement only ----
+# ---- a change to tfguard is unlocked by a token naming it, never by an approval ----
 {
 	$node->safe_psql('postgres', 'CREATE ROLE alice LOGIN SUPERUSER; CREATE ROLE monitor');
 	my $alice = session_as($node, 'postgres', 'alice');
 	my $request = audit_id_of(try_in($alice, 'GRANT SELECT ON tfguard.pending TO monitor'));
 	ok($request, 'a superuser\'s GRANT on tfguard.pending is refused');
-	as_dba("SELECT tfguard.approve($request)");
-	for my $other ('DROP VIEW tfguard.pending', 'GRANT EXECUTE ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) TO agent',
+	my ($ret, $out, $err) = as_dba("SELECT tfguard.approve($request)");
+	like($err, qr/a change to tfguard itself cannot be approved from its refusal/,
+		'its refusal cannot be approved (one name covers many changes)');
+	for my $other ('GRANT SELECT ON tfguard.pending TO monitor', 'DROP VIEW tfguard.pending',
 		'ALTER EXTENSION tfguard DROP VIEW tfguard.pending')
 	{
-		like(try_in($alice, $other), qr/tfguard refused reconfigure/, "the approval does not cover: $other");
+		like(try_in($alice, $other), qr/tfguard refused reconfigure/, "still refused: $other");
 	}
-	unlike(try_in($alice, 'GRANT SELECT ON tfguard.pending TO monitor'), qr/ERROR/,
-		'it covers the approved statement');
 	$alice->quit;
-	$node->safe_psql('postgres', 'SET tfguard.token = DEFAULT');
 }
 
-# ---- the writer is not made another role by a role setting ----
+# ---- the writer's own settings and the approvers' role ----
 {
-	my $me = $node->safe_psql('postgres', 'SELECT current_user');
-	$node->safe_psql('postgres', "ALTER ROLE \"$me\" IN DATABASE postgres SET role = 'monitor'");
-	$node->safe_psql('app', 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity'
-		  . " WHERE backend_type = 'tfguard audit writer'");
+	for my $sql (q{ALTER DATABASE postgres SET session_authorization = 'agent'},
+		q{ALTER ROLE CURRENT_USER IN DATABASE postgres SET session_authorization = 'agent'},
+		q{ALTER ROLE ALL SET session_preload_libraries = 'auto_explain'},
+		'ALTER ROLE tfguard_admin RENAME TO approvers', 'DROP ROLE tfguard_admin',
+		'ALTER ROLE tfguard_admin LOGIN')
+	{
+		my ($ret, $out, $err) = $node->psql('postgres', $sql);
+		like($err, qr/tfguard refused reconfigure/, "refused: $sql");
+	}
+	$node->safe_psql('postgres', 'CREATE ROLE maker LOGIN CREATEROLE');
+	for my $sql ('CREATE ROLE helper LOGIN IN ROLE tfguard_admin', 'GRANT tfguard_admin TO agent')
+	{
+		my ($ret, $out, $err) = $node->psql('postgres', $sql, extra_params => [ '-U', 'maker' ]);
+		like($err, qr/tfguard refused reconfigure of role "tfguard_admin"/,
+			"a CREATEROLE role cannot make an approver: $sql");
+	}
+	is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+		WHERE r.rolname = 'tfguard_admin'}), '1', 'tfguard_admin has its one member still');
+	# the audit table's TOAST table is the audit table
+	my $toast = $node->safe_psql('postgres',
+		q{SELECT reltoastrelid::regclass FROM pg_class WHERE oid = 'tfguard.audit_log'::regclass});
+	my ($ret, $out, $err) = $node->psql('postgres', "BEGIN; REINDEX TABLE $toast;");
+	like($err, qr/tfguard refused reconfigure of audit table/, 'REINDEX of the audit table\'s TOAST table is refused');
+	($ret, $out, $err) = $node->psql('postgres', 'CREATE EXTENSION pg_surgery');
+	like($err, qr/tfguard refused reconfigure of audit table/, 'pg_surgery is not installed in the home database');
+	# a hostile cast does not run in the writer
+	$node->safe_psql('postgres', q{CREATE FUNCTION public.addr(t text) RETURNS inet LANGUAGE plpgsql AS
+		$$BEGIN RAISE EXCEPTION 'the cast ran'; END$$;
+		CREATE CAST (text AS inet) WITH FUNCTION public.addr(text)});
+	$node->safe_psql('postgres', q{SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE backend_type = 'tfguard audit writer'});
 	sleep 2;
-	my $err = as_agent('app', 'TRUNCATE customers');
-	like($err, qr/tfguard refused truncate of table "public\.customers".*recorded as audit id \d+/s,
-		'with role = monitor set for the writer\'s role, refusals are still recorded');
-	$node->safe_psql('app', "ALTER ROLE \"$me\" IN DATABASE postgres RESET role");
+	$err = as_agent('app', 'TRUNCATE customers');
+	like($err, qr/recorded as audit id \d+/, 'with a cast text AS inet defined, refusals are recorded');
+	$node->safe_psql('postgres', 'DROP CAST (text AS inet); DROP FUNCTION public.addr(text)');
+	# LOCK of an ordinary view in the home database is not mistaken for the trail
+	$node->safe_psql('postgres', 'CREATE TABLE public.plain (id int); CREATE VIEW public.plain_v AS SELECT * FROM public.plain');
+	($ret, $out, $err) = $node->psql('postgres', 'BEGIN; LOCK TABLE public.plain_v; COMMIT;');
+	is($ret, 0, 'LOCK of a view that does not read the trail is allowed') or diag($err);
 }
 
 # ---- a secret in a later statement of a string is hidden while the first runs ----
