@@ -15,6 +15,7 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "commands/dbcommands.h"
@@ -350,6 +351,12 @@ tfguard_audit_record(const AuditEvent *event, int64 *audit_id, char **failure)
 		return false;
 	}
 
+	/* a standby writes nothing: say so at once, not after the timeout */
+	if (RecoveryInProgress())
+	{
+		*failure = pstrdup("this server is a standby in recovery, which records nothing");
+		return false;
+	}
 	if (tfguard_is_audit_writer)
 	{
 		/* the writer cannot wait for itself */

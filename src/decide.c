@@ -19,6 +19,8 @@
  */
 #include "postgres.h"
 
+#include "access/xlog.h"
+
 #include "audit.h"
 #include "decide.h"
 #include "identity.h"
@@ -213,6 +215,8 @@ tfguard_decide(const GuardedAttempt *attempt)
 				 errmsg(messages->refused, name),
 				 errdetail("%s The attempt could not be recorded in the audit trail (%s), and tfguard runs no guarded operation it cannot record.",
 						   consequence(messages, name), failure),
+				 RecoveryInProgress() ?
+				 errhint("Run it on the primary: a standby records nothing and unlocks nothing.") :
 				 errhint("tfguard refuses what it cannot record. A database administrator must bring the audit trail back: the tfguard audit writer must run, and the tfguard extension must be installed in database \"%s\".",
 						 tfguard_database)));
 
