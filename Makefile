@@ -23,7 +23,7 @@ OBJS = \
 	src/shmem.o
 
 EXTENSION = tfguard
-DATA = tfguard--1.0.sql
+DATA = tfguard--1.0.sql tfguard--1.1.sql tfguard--1.0--1.1.sql
 PGFILEDESC = "tfguard - refuse irreversible operations unless a human unlocked them"
 
 PG_CPPFLAGS = -I$(srcdir)/include

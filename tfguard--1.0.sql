@@ -38,7 +38,7 @@ GRANT USAGE ON SCHEMA tfguard TO tfguard_admin;
  * must be quoted in queries: unquoted, current_role is the SQL function.
  */
 CREATE TABLE tfguard.audit_log (
-	id bigint PRIMARY KEY,		-- numbered by the writer: no sequence to reset
+	id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
 	logged_at timestamptz NOT NULL,
 	database_name text NOT NULL,
 	session_role text NOT NULL,
@@ -54,13 +54,7 @@ CREATE TABLE tfguard.audit_log (
 	detail text,
 	backend_start timestamptz,	-- with backend_pid, names the session
 	refers_to bigint,			-- approve, deny, and uses of an approval: the request's id
-	impact text,				-- a refused attempt: what it would have destroyed
-	-- what an approval binds to (never the name): the refused object's OID,
-	-- the database the attempt was made in, and the raw xmin of the
-	-- object's catalog row at the refusal
-	object_oid oid,
-	database_oid oid,
-	object_xmin xid
+	impact text					-- a refused attempt: what it would have destroyed
 );
 COMMENT ON TABLE tfguard.audit_log IS
 	'tfguard: every attempt at a guarded operation, committed before the client heard the outcome';

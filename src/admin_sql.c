@@ -32,6 +32,7 @@
 #include "utils/array.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -341,6 +342,11 @@ read_request(int64 id, bool for_deny)
 	MemoryContext caller = CurrentMemoryContext;
 
 	request->id = id;
+	if (get_attnum(tfguard_audit_table_oid(), "object_oid") == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tfguard's extension is at version 1.0, which cannot approve or deny by identity"),
+				 errhint("Update it: ALTER EXTENSION tfguard UPDATE, with another administrator's token for reconfigure on tfguard.")));
 	SPI_connect();
 	/* not read-only: see decisions committed since this statement began */
 	if (SPI_execute_with_args(READ_REQUEST, 1, argtypes, args, NULL, false, 1) != SPI_OK_SELECT)
@@ -478,13 +484,6 @@ tfguard_approve(PG_FUNCTION_ARGS)
 	ttl_s = ttl_seconds(PG_GETARG_DATUM(1));
 	request = read_request(id, false);
 	check_not_own_attempt(request);
-	if (!session_alive(request->backend_pid, request->backend_start))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the session that made attempt " INT64_FORMAT " has ended", id),
-				 errdetail("An approval unlocks the operation for that session only; nothing was unlocked."),
-				 errhint("The agent must try again in a new session, and that attempt can be approved.")));
-
 	(void) tfguard_parse_operation(request->operation, &operation);
 
 	/*
@@ -507,6 +506,13 @@ tfguard_approve(PG_FUNCTION_ARGS)
 				 errmsg("audit id " INT64_FORMAT " does not record which object it was about", id),
 				 errdetail("It was refused by an older version of tfguard; nothing was unlocked."),
 				 errhint("The agent must try again, and that attempt can be approved.")));
+	if (!session_alive(request->backend_pid, request->backend_start))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the session that made attempt " INT64_FORMAT " has ended", id),
+				 errdetail("An approval unlocks the operation for that session only; nothing was unlocked."),
+				 errhint("The agent must try again in a new session, and that attempt can be approved.")));
+
 	role = get_role_oid(request->session_role, false);
 	/* by identity: a database renamed into the name is another database */
 	database = request->database_oid;

@@ -68,6 +68,24 @@ bool		tfguard_is_audit_writer = false;
 #define INSERT_AUDIT_NARGS 20
 #define LAST_AUDIT_ID "SELECT pg_catalog.max(id) FROM tfguard.audit_log"
 
+/*
+ * The table of extension version 1.0, until ALTER EXTENSION tfguard UPDATE:
+ * its ids come from an identity column, and it has no columns for the
+ * refused object's identity (such rows cannot be approved).
+ */
+#define INSERT_AUDIT_ROW_1_0 \
+	"INSERT INTO tfguard.audit_log (logged_at, database_name, session_role," \
+	" \"current_role\", client_addr, application_name, backend_pid, operation," \
+	" object_name, statement, decision, token_id, detail, backend_start," \
+	" refers_to, impact)" \
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13," \
+	" $14, $15, $16)" \
+	" RETURNING id"
+#define INSERT_AUDIT_NARGS_1_0 16
+
+/* the layout the INSERT was planned for */
+static bool planned_for_1_0 = false;
+
 /* the id of the next row; 0 until read from the table (again after a failure) */
 static int64 next_audit_id = 0;
 
@@ -222,20 +240,32 @@ read_next_audit_id(void)
 	return isnull ? 1 : DatumGetInt64(last) + 1;
 }
 
-static void
-insert_record(const AuditRecord *r, int64 id)
+/*
+ * Insert one record; returns its id, which is "id" unless the table is
+ * version 1.0's (then its identity column numbers it).
+ */
+static int64
+insert_record(const AuditRecord *r, int64 id, bool table_1_0)
 {
 	Datum		values[INSERT_AUDIT_NARGS];
 	char		nulls[INSERT_AUDIT_NARGS + 1];
+	bool		isnull;
 
+	if (insert_plan != NULL && planned_for_1_0 != table_1_0)
+	{
+		SPI_freeplan(insert_plan);
+		insert_plan = NULL;
+	}
 	if (insert_plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(INSERT_AUDIT_ROW, INSERT_AUDIT_NARGS,
-									   (Oid *) insert_argtypes);
+		SPIPlanPtr	plan = table_1_0 ?
+			SPI_prepare(INSERT_AUDIT_ROW_1_0, INSERT_AUDIT_NARGS_1_0, (Oid *) insert_argtypes) :
+			SPI_prepare(INSERT_AUDIT_ROW, INSERT_AUDIT_NARGS, (Oid *) insert_argtypes);
 
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "could not prepare the insert into tfguard.audit_log");
 		insert_plan = plan;
+		planned_for_1_0 = table_1_0;
 	}
 
 	memset(nulls, ' ', INSERT_AUDIT_NARGS);
@@ -271,9 +301,14 @@ insert_record(const AuditRecord *r, int64 id)
 	values[19] = TransactionIdGetDatum(r->object_stamp);
 	nulls[19] = TransactionIdIsValid(r->object_stamp) ? ' ' : 'n';
 
-	if (SPI_execute_plan(insert_plan, values, nulls, false, 1) != SPI_OK_INSERT ||
+	if (SPI_execute_plan(insert_plan, values, nulls, false, 1) !=
+		(table_1_0 ? SPI_OK_INSERT_RETURNING : SPI_OK_INSERT) ||
 		SPI_processed != 1)
 		elog(ERROR, "could not insert into tfguard.audit_log");
+	if (!table_1_0)
+		return id;
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									   SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /*
@@ -281,7 +316,7 @@ insert_record(const AuditRecord *r, int64 id)
  * INSERT: a rule or trigger on the audit table would run with the
  * writer's right to write it.
  */
-static void
+static bool
 check_audit_table(void)
 {
 	Oid			nspid = get_namespace_oid("tfguard", true);
@@ -313,6 +348,8 @@ check_audit_table(void)
 	if (runs_code)
 		ereport(ERROR,
 				(errmsg("tfguard.audit_log has rules or triggers, which the audit writer does not write through")));
+	/* version 1.0's table, not yet updated */
+	return get_attnum(relid, "object_oid") == InvalidAttrNumber;
 }
 
 /*
@@ -380,6 +417,7 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 {
 	MemoryContext caller_context = CurrentMemoryContext;
 	char	   *volatile failure = NULL;
+	volatile bool table_1_0 = false;
 
 	/*
 	 * Every error of the round, a cancel included, ends in PG_CATCH, which
@@ -393,19 +431,19 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "writing tfguard audit records");
 
-		check_audit_table();
-		if (next_audit_id == 0)
+		table_1_0 = check_audit_table();
+		if (table_1_0)
+			next_audit_id = 0;
+		else if (next_audit_id == 0)
 			next_audit_id = read_next_audit_id();
 		for (int i = 0; i < n; i++)
-		{
-			ids[i] = next_audit_id + i;
-			insert_record(&records[i], ids[i]);
-		}
+			ids[i] = insert_record(&records[i], next_audit_id + i, table_1_0);
 
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
-		next_audit_id += n;
+		if (!table_1_0)
+			next_audit_id += n;
 	}
 	PG_CATCH();
 	{

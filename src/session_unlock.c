@@ -114,7 +114,7 @@ validate(const char *presented, char *id)
 		return "it is not an unlock token (tokens look like tfg1_ and 40 hexadecimal digits)";
 	tfguard_hash_secret(secret, hash);
 	if (!tfguard_unlock_store_find_token(hash, &token))
-		return "no such token was issued (it may be mistyped, tampered with, or from before a server restart or a failover: tokens live in the memory of the server that issued them)";
+		return "no such token was issued (it may be mistyped, tampered with, or from before a server restart or a failover)";
 	strlcpy(id, token.id, UNLOCK_ID_LEN);
 	if (ended_here(token.id))
 		return "this session ended it with RESET";

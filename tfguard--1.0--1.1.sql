@@ -1,0 +1,20 @@
+/* tfguard--1.0--1.1.sql: ALTER EXTENSION tfguard UPDATE from 1.0 */
+
+\echo Use "ALTER EXTENSION tfguard UPDATE" to load this file. \quit
+
+/*
+ * The audit writer numbers the rows itself: a sequence was one more object
+ * a superuser could reset (setval) to make every later record fail.
+ */
+ALTER TABLE tfguard.audit_log ALTER COLUMN id DROP IDENTITY;
+
+/*
+ * What an approval binds to, never the name: the refused object's OID,
+ * the database the attempt was made in, and the raw xmin of the object's
+ * catalog row at the refusal.  Rows recorded by 1.0 have none, and cannot
+ * be approved (the agent tries again).
+ */
+ALTER TABLE tfguard.audit_log
+	ADD COLUMN object_oid oid,
+	ADD COLUMN database_oid oid,
+	ADD COLUMN object_xmin xid;

@@ -1,0 +1,184 @@
+/* tfguard--1.0.sql: schema tfguard and role tfguard_admin */
+
+\echo Use "CREATE EXTENSION tfguard" to load this file. \quit
+
+/*
+ * Refuse to install where the guard cannot work: without the preload, or
+ * outside the home database (tfguard.database).  The check function lives
+ * in pg_catalog, the extension's schema, only while the script runs.
+ */
+CREATE FUNCTION tfguard_assert_installable() RETURNS void
+	AS 'MODULE_PATHNAME', 'tfguard_assert_installable'
+	LANGUAGE C STRICT;
+SELECT tfguard_assert_installable();
+DROP FUNCTION tfguard_assert_installable();
+
+CREATE SCHEMA tfguard;
+COMMENT ON SCHEMA tfguard IS 'tfguard: audit trail and admin functions';
+REVOKE ALL ON SCHEMA tfguard FROM PUBLIC;
+
+/*
+ * Humans who unlock are members of tfguard_admin.  Roles are cluster-wide
+ * and outlive the extension, so an existing one is kept as it is.
+ */
+DO $$
+BEGIN
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'tfguard_admin') THEN
+		CREATE ROLE tfguard_admin NOLOGIN;
+	END IF;
+END
+$$;
+GRANT USAGE ON SCHEMA tfguard TO tfguard_admin;
+
+/*
+ * The audit trail: one row per attempt at a guarded operation.  Only the
+ * tfguard audit writer (a background worker) inserts; tfguard refuses
+ * every other INSERT, UPDATE, DELETE, MERGE, COPY FROM and TRUNCATE on it,
+ * for every role, and DROP EXTENSION tfguard.  The column "current_role"
+ * must be quoted in queries: unquoted, current_role is the SQL function.
+ */
+CREATE TABLE tfguard.audit_log (
+	id bigint PRIMARY KEY,		-- numbered by the writer: no sequence to reset
+	logged_at timestamptz NOT NULL,
+	database_name text NOT NULL,
+	session_role text NOT NULL,
+	"current_role" text NOT NULL,
+	client_addr inet,
+	application_name text,
+	backend_pid int NOT NULL,
+	operation text NOT NULL,
+	object_name text,
+	statement text,
+	decision text NOT NULL,
+	token_id text,
+	detail text,
+	backend_start timestamptz,	-- with backend_pid, names the session
+	refers_to bigint,			-- approve, deny, and uses of an approval: the request's id
+	impact text,				-- a refused attempt: what it would have destroyed
+	-- what an approval binds to (never the name): the refused object's OID,
+	-- the database the attempt was made in, and the raw xmin of the
+	-- object's catalog row at the refusal
+	object_oid oid,
+	database_oid oid,
+	object_xmin xid
+);
+COMMENT ON TABLE tfguard.audit_log IS
+	'tfguard: every attempt at a guarded operation, committed before the client heard the outcome';
+-- rows arrive in time order: a BRIN index serves "since" queries for almost nothing
+CREATE INDEX audit_log_logged_at ON tfguard.audit_log USING brin (logged_at);
+REVOKE ALL ON tfguard.audit_log FROM PUBLIC;
+GRANT SELECT ON tfguard.audit_log TO tfguard_admin;
+-- pg_dump of the home database keeps the trail
+SELECT pg_catalog.pg_extension_config_dump('tfguard.audit_log', '');
+
+/*
+ * Unlock tokens.  Enforcement lives in C; these functions only reach it.
+ * Each checks that its caller is a superuser or a member of tfguard_admin,
+ * and pins search_path.
+ */
+CREATE FUNCTION tfguard.issue_token(
+	role name,
+	operations text[],
+	objects text[] DEFAULT NULL,
+	ttl interval DEFAULT '15 minutes',
+	database name DEFAULT NULL,
+	reason text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'tfguard_issue_token'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) IS
+	'tfguard: issue an unlock token for another role; returns the secret, which is stored nowhere';
+
+CREATE FUNCTION tfguard.revoke_token(token_id text) RETURNS void
+AS 'MODULE_PATHNAME', 'tfguard_revoke_token'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION tfguard.token_list(
+	OUT id text, OUT role text, OUT operations text, OUT objects text,
+	OUT database text, OUT issued_by text, OUT issued_at timestamptz,
+	OUT expires_at timestamptz, OUT pinned_pid int, OUT pinned_backend_start timestamptz,
+	OUT revoked bool, OUT reason text, OUT approves bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tfguard_token_list'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE VIEW tfguard.tokens AS
+	SELECT *, NOT revoked AND expires_at > now() AS live FROM tfguard.token_list();
+COMMENT ON VIEW tfguard.tokens IS
+	'tfguard: unlocks in shared memory: tokens (never their secrets) and approvals (approves = the audit id approved); objects/database NULL means any';
+
+REVOKE ALL ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.revoke_token(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.token_list() FROM PUBLIC;
+REVOKE ALL ON tfguard.tokens FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, text) TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.revoke_token(text) TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.token_list() TO tfguard_admin;
+GRANT SELECT ON tfguard.tokens TO tfguard_admin;
+
+/*
+ * Approvals: a human decides on a refused attempt by its audit id.
+ */
+CREATE INDEX audit_log_refers_to ON tfguard.audit_log (refers_to)
+	WHERE refers_to IS NOT NULL;
+
+CREATE FUNCTION tfguard.approve(audit_id bigint, ttl interval DEFAULT '15 minutes',
+								reason text DEFAULT NULL)
+RETURNS text
+AS 'MODULE_PATHNAME', 'tfguard_approve'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tfguard.approve(bigint, interval, text) IS
+	'tfguard: unlock a refused attempt''s operation on its object for the session that made it';
+
+CREATE FUNCTION tfguard.deny(audit_id bigint, reason text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'tfguard_deny'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+CREATE FUNCTION tfguard.live_sessions(OUT pid int, OUT backend_start timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tfguard_live_sessions'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+/* refused attempts from live sessions that await a decision, newest first */
+CREATE VIEW tfguard.pending AS
+	SELECT a.id AS audit_id, a.logged_at, a.session_role AS role, a.database_name,
+		   a.operation, a.object_name, a.impact, a.statement, a.application_name,
+		   a.client_addr, a.backend_pid
+	  FROM tfguard.audit_log a
+	  JOIN tfguard.live_sessions() s
+		ON s.pid = a.backend_pid AND s.backend_start = a.backend_start
+	 WHERE a.decision = 'blocked'
+	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'reconfigure')
+	   AND NOT EXISTS (SELECT 1 FROM tfguard.audit_log d
+						WHERE d.refers_to = a.id AND d.operation IN ('approve', 'deny'))
+	 ORDER BY a.id DESC;
+COMMENT ON VIEW tfguard.pending IS
+	'tfguard: refused attempts from live sessions awaiting a human''s approve() or deny(), newest first';
+
+REVOKE ALL ON FUNCTION tfguard.approve(bigint, interval, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.deny(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.live_sessions() FROM PUBLIC;
+REVOKE ALL ON tfguard.pending FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.approve(bigint, interval, text) TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.deny(bigint, text) TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.live_sessions() TO tfguard_admin;
+GRANT SELECT ON tfguard.pending TO tfguard_admin;
+
+/* For status displays: the audit writer, and the records waiting for it. */
+CREATE FUNCTION tfguard.queue_depth() RETURNS int
+AS 'MODULE_PATHNAME', 'tfguard_queue_depth'
+LANGUAGE C STRICT VOLATILE;
+CREATE FUNCTION tfguard.writer_pid() RETURNS int
+AS 'MODULE_PATHNAME', 'tfguard_writer_pid'
+LANGUAGE C STRICT VOLATILE;
+REVOKE ALL ON FUNCTION tfguard.queue_depth() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.writer_pid() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.queue_depth() TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.writer_pid() TO tfguard_admin;
