@@ -18,3 +18,6 @@ ALTER TABLE tfguard.audit_log
 	ADD COLUMN object_oid oid,
 	ADD COLUMN database_oid oid,
 	ADD COLUMN object_xmin xid;
+
+/* revoke_token(NULL) is an error, not a silent NULL */
+ALTER FUNCTION tfguard.revoke_token(text) CALLED ON NULL INPUT;

@@ -92,7 +92,7 @@ COMMENT ON FUNCTION tfguard.issue_token(name, text[], text[], interval, name, te
 
 CREATE FUNCTION tfguard.revoke_token(token_id text) RETURNS void
 AS 'MODULE_PATHNAME', 'tfguard_revoke_token'
-LANGUAGE C STRICT VOLATILE
+LANGUAGE C VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION tfguard.token_list(

@@ -27,6 +27,7 @@ SELECT tfguard.issue_token('agent', ARRAY[]::text[]);
 SELECT tfguard.issue_token('agent', ARRAY['drop_table'], ttl => '-1 minute');
 SELECT tfguard.issue_token('agent', ARRAY['drop_table'], database => 'no_such_db');
 SELECT tfguard.issue_token('agent', ARRAY['drop_table'], ARRAY['']);
+SELECT tfguard.issue_token('agent', ARRAY['drop_table'], ARRAY[]::text[]);
 SELECT length(tfguard.issue_token('agent', ARRAY['drop_table'], ttl => '1 day')) AS capped_token_length;
 SELECT expires_at - issued_at AS capped_ttl FROM tfguard.tokens ORDER BY issued_at DESC LIMIT 1;
 
@@ -44,6 +45,8 @@ SELECT tfguard.revoke_token(id) FROM tfguard.tokens WHERE reason IS NULL
 	AND operations = 'drop_table' AND objects IS NULL AND database IS NULL AND role = 'agent'
 	AND expires_at - issued_at = '15 minutes';
 SELECT tfguard.revoke_token('000000000000');
+SELECT tfguard.revoke_token(NULL);
+SELECT tfguard.revoke_token(repeat('x', 100000));
 SELECT :'tok' ~ '^tfg1_[0-9a-f]{40}$' AS token_shape;
 SELECT role, operations, objects, database, issued_by = current_user AS by_me,
 	   pinned_pid IS NULL AS unpinned, revoked, live, reason

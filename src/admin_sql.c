@@ -196,6 +196,11 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("an unlock token can name at most %d objects", MAX_UNLOCK_OBJECTS)));
+		/* a token that names nothing would unlock nothing: a mistake */
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("an unlock token must name at least one object, or NULL for any object")));
 		for (int i = 0; i < n; i++)
 		{
 			char	   *name = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
@@ -242,14 +247,21 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 Datum
 tfguard_revoke_token(PG_FUNCTION_ARGS)
 {
-	char	   *id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *id;
 	UnlockEntry token;
 
 	check_caller_is_admin("revoke unlock tokens");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("token_id must not be null"),
+				 errhint("The tfguard.tokens view lists the tokens by id.")));
+	id = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (!tfguard_unlock_store_revoke(id, &token))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("unlock token \"%s\" does not exist", id),
+				 /* an id is 12 characters: never echo more than a screenful */
+				 errmsg("unlock token \"%.64s\" does not exist", id),
 				 errhint("The tfguard.tokens view lists the tokens by id.")));
 	record_admin_event("revoke_token", token.role_name, "allowed", id, NULL, 0);
 	PG_RETURN_VOID();
