@@ -72,6 +72,14 @@
 #endif
 
 /*
+ * transaction_timeout exists from PostgreSQL 17 on: the audit writer turns
+ * it off.  (16: 15's branch.)
+ */
+#if PG_VERSION_NUM >= 170000
+#define HAVE_TRANSACTION_TIMEOUT 1
+#endif
+
+/*
  * PostgreSQL 17 added WHEN NOT MATCHED BY SOURCE: a MergeAction says which
  * rows it acts on with matchKind instead of "matched".  (16: 15's branch.)
  */

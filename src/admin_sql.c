@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "access/transam.h"
+#include "access/xlog.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
@@ -59,6 +60,17 @@ check_caller_is_admin(const char *action)
 				 errmsg("permission denied to %s", action),
 				 errdetail("Only superusers and members of tfguard_admin can %s.",
 						   action)));
+}
+
+/* Unlocks live in this server's memory, and are recorded on the primary. */
+static void
+check_not_standby(const char *action)
+{
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot %s on a standby", action),
+				 errhint("Connect to the primary: unlocks are made and recorded there.")));
 }
 
 /* The one way an admin function records what it did; fails closed. */
@@ -155,6 +167,7 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 	char	   *detail;
 
 	check_caller_is_admin("issue unlock tokens");
+	check_not_standby("issue unlock tokens");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -251,6 +264,7 @@ tfguard_revoke_token(PG_FUNCTION_ARGS)
 	UnlockEntry token;
 
 	check_caller_is_admin("revoke unlock tokens");
+	check_not_standby("revoke unlock tokens");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -476,10 +490,22 @@ grant_approval(const Request *request, GuardedOperation operation, Oid role,
  * tfguard.approve(audit_id, ttl, reason): unlock that operation on that
  * object for the session that was refused.  Returns the approval's id.
  */
+/*
+ * approve() and deny() of the same request take turns: a deny that ran
+ * while an approval was being granted must still end it.
+ */
+static void
+serialize_decisions_on(int64 request)
+{
+	DirectFunctionCall2(pg_advisory_xact_lock_int4,
+						Int32GetDatum(0x74666721),	/* "tfg!" */
+						Int32GetDatum((int32) request));
+}
+
 Datum
 tfguard_approve(PG_FUNCTION_ARGS)
 {
-	int64		id = PG_GETARG_INT64(0);
+	int64		id;
 	double		ttl_s;
 	char	   *reason = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
 	Request    *request;
@@ -489,11 +515,14 @@ tfguard_approve(PG_FUNCTION_ARGS)
 	const char *approval_id;
 
 	check_caller_is_admin("approve refused attempts");
+	check_not_standby("approve refused attempts");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("audit_id and ttl must not be null")));
+	id = PG_GETARG_INT64(0);
 	ttl_s = ttl_seconds(PG_GETARG_DATUM(1));
+	serialize_decisions_on(id);
 	request = read_request(id, false);
 	check_not_own_attempt(request);
 	(void) tfguard_parse_operation(request->operation, &operation);
@@ -546,10 +575,12 @@ tfguard_deny(PG_FUNCTION_ARGS)
 	Request    *request;
 
 	check_caller_is_admin("deny refused attempts");
+	check_not_standby("deny refused attempts");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("audit_id must not be null")));
+	serialize_decisions_on(PG_GETARG_INT64(0));
 	request = read_request(PG_GETARG_INT64(0), true);
 	check_not_own_attempt(request);
 	tfguard_unlock_store_revoke_approvals_of(request->id);

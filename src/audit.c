@@ -452,7 +452,9 @@ bool		tfguard_audit_table_known = false;
 static void
 forget_audit_table(Datum arg, Oid relid)
 {
-	if (relid == InvalidOid || relid == tfguard_audit_table_cached)
+	/* with no audit table known, any new relation may be it */
+	if (relid == InvalidOid || relid == tfguard_audit_table_cached ||
+		!OidIsValid(tfguard_audit_table_cached))
 		tfguard_audit_table_known = false;
 }
 

@@ -587,6 +587,10 @@ tfguard_audit_writer_main(Datum main_arg)
 	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+#ifdef HAVE_TRANSACTION_TIMEOUT
+	SetConfigOption("transaction_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+#endif
 	SetConfigOption("search_path", "", PGC_SUSET, PGC_S_OVERRIDE);
 	/* ALTER ROLE ... IN DATABASE ... SET role would make it someone else */
 	SetConfigOption("role", "none", PGC_SUSET, PGC_S_OVERRIDE);

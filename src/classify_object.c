@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "utils/acl.h"
+#include "utils/lsyscache.h"
 
 #include "classify.h"
 #include "decide.h"
@@ -97,7 +98,13 @@ tfguard_classify_drop_statement(DropStmt *stmt)
 		GuardedAttempt attempt;
 		MemoryContext oldcontext;
 
-		if (!OidIsValid(relid) || !pg_class_ownercheck(relid, GetUserId()) ||
+		char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : '\0';
+
+		/* DROP TABLE of a view, DROP MATERIALIZED VIEW of a table: PostgreSQL says so */
+		if (stmt->removeType == OBJECT_MATVIEW ? relkind != RELKIND_MATVIEW :
+			(relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE))
+			continue;
+		if (!pg_class_ownercheck(relid, GetUserId()) ||
 			!tfguard_relation_is_guarded(relid, GUARDED_DROP_TABLE, &attempt))
 			continue;
 		tfguard_decide(&attempt);

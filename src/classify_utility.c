@@ -43,6 +43,7 @@
 #include "commands/tablecmds.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_func.h"
 #include "utils/formatting.h"
@@ -75,34 +76,50 @@ refuse_reconfigure(GuardedObjectKind object_kind, const char *object_name)
 }
 
 /*
- * Does a view read the audit table, directly or through other views?
- * LOCK on a view locks the tables it reads, the audit table among them.
+ * Does a view read the audit table, directly, through other views, or in
+ * a subquery, CTE or sublink?  LOCK on a view locks every table its query
+ * reads (as PostgreSQL's LockViewRecurse does), the audit table among them.
  */
+typedef struct ViewWalk
+{
+	Oid			view;			/* the view being walked */
+	int			depth;
+} ViewWalk;
+
+static bool view_reads_audit_table(Oid viewid, int depth);
+
+static bool
+query_reads_audit_table(Node *node, ViewWalk *walk)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		/* before PostgreSQL 16 a view's rule lists the view itself (OLD, NEW) */
+		if (rte->rtekind != RTE_RELATION || rte->relid == walk->view)
+			return false;
+		return rte->relid == tfguard_audit_table_oid() ||
+			(rte->relkind == RELKIND_VIEW && view_reads_audit_table(rte->relid, walk->depth + 1));
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, query_reads_audit_table,
+								 (void *) walk, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, query_reads_audit_table, (void *) walk);
+}
+
 static bool
 view_reads_audit_table(Oid viewid, int depth)
 {
 	Relation	view;
-	Query	   *query;
-	ListCell   *lc;
-	bool		reads = false;
+	ViewWalk	walk = {viewid, depth};
+	bool		reads;
 
 	if (depth > 16)
 		return true;			/* deeper than anyone writes: assume it does */
 	view = relation_open(viewid, AccessShareLock);
-	query = get_view_query(view);
-	foreach(lc, query->rtable)
-	{
-		RangeTblEntry *rte = lfirst_node(RangeTblEntry, lc);
-
-		if (rte->rtekind != RTE_RELATION)
-			continue;
-		/* before PostgreSQL 16 a view's rule lists the view itself (OLD, NEW) */
-		if (rte->relid == viewid)
-			continue;
-		if (rte->relid == tfguard_audit_table_oid() ||
-			(rte->relkind == RELKIND_VIEW && view_reads_audit_table(rte->relid, depth + 1)))
-			reads = true;
-	}
+	reads = query_reads_audit_table((Node *) get_view_query(view), &walk);
 	relation_close(view, NoLock);
 	return reads;
 }
@@ -315,6 +332,9 @@ vacuum_target(VacuumStmt *stmt)
 	}
 	if (!full)
 		return PART_NONE;
+	/* every table of the database, the audit table among them */
+	if (stmt->rels == NIL)
+		return PART_AUDIT_TABLE;
 	foreach(lc, stmt->rels)
 		part = tfguard_worse_part(part, tfguard_part_of_range_var(lfirst_node(VacuumRelation, lc)->relation));
 	return part;
@@ -334,6 +354,10 @@ alter_table_target(AlterTableStmt *stmt)
 		if (cmd->subtype == AT_AddInherit &&
 			tfguard_part_of_range_var((RangeVar *) cmd->def) == PART_AUDIT_TABLE)
 			return PART_AUDIT_TABLE;
+		/* the audit table attached as (or detached from being) a partition */
+		if ((cmd->subtype == AT_AttachPartition || cmd->subtype == AT_DetachPartition) &&
+			tfguard_part_of_range_var(castNode(PartitionCmd, cmd->def)->name) == PART_AUDIT_TABLE)
+			return PART_AUDIT_TABLE;
 		if ((cmd->subtype == AT_AddConstraint || cmd->subtype == AT_AddColumn) &&
 			cmd->def != NULL &&
 			table_elements_reference_audit_table(list_make1(cmd->def)))
@@ -342,22 +366,36 @@ alter_table_target(AlterTableStmt *stmt)
 	return part;
 }
 
-/* Does a list of RoleSpecs (or AccessPrivs naming roles) name tfguard_admin? */
+/*
+ * Does a list of RoleSpecs (or AccessPrivs naming roles) name
+ * tfguard_admin, or a role that is a member of it (granting that role
+ * makes an approver too)?
+ */
 static bool
 names_admin_role(List *roles)
 {
+	Oid			admins = get_role_oid("tfguard_admin", true);
 	ListCell   *lc;
 
 	foreach(lc, roles)
 	{
 		Node	   *role = lfirst(lc);
-		const char *name = NULL;
+		Oid			roleid = InvalidOid;
 
-		if (IsA(role, AccessPriv))
-			name = ((AccessPriv *) role)->priv_name;
-		else if (IsA(role, RoleSpec) && ((RoleSpec *) role)->roletype == ROLESPEC_CSTRING)
-			name = ((RoleSpec *) role)->rolename;
-		if (name != NULL && strcmp(name, "tfguard_admin") == 0)
+		if (IsA(role, AccessPriv) && ((AccessPriv *) role)->priv_name != NULL)
+		{
+			if (strcmp(((AccessPriv *) role)->priv_name, "tfguard_admin") == 0)
+				return true;
+			roleid = get_role_oid(((AccessPriv *) role)->priv_name, true);
+		}
+		else if (IsA(role, RoleSpec))
+		{
+			if (((RoleSpec *) role)->roletype == ROLESPEC_CSTRING &&
+				strcmp(((RoleSpec *) role)->rolename, "tfguard_admin") == 0)
+				return true;
+			roleid = get_rolespec_oid((RoleSpec *) role, true);
+		}
+		if (OidIsValid(roleid) && OidIsValid(admins) && is_member_of_role(roleid, admins))
 			return true;
 	}
 	return false;

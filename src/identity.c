@@ -16,32 +16,52 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
-#include "utils/syscache.h"
+#include "catalog/pg_namespace.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "identity.h"
 
 /*
- * The raw xmin of the catalog row that defines the object: its pg_class
- * or pg_database row.  InvalidTransactionId if the object has none (a
- * setting) or is gone.
+ * The raw xmin of the version of a catalog row (pg_class, pg_database or
+ * pg_namespace, by OID) that the statement sees: read with the
+ * statement's snapshot, not the syscache's newest version, because the
+ * statement itself may have written the row before asking (a DROP removes
+ * a table's CHECK constraints, rewriting its pg_class row, before the
+ * table).  InvalidTransactionId if the row is not there.  For pg_class,
+ * *nspid is set to the relation's schema.
  */
 static TransactionId
-row_xmin(int cacheid, Oid oid, Oid *nspid)
+row_xmin(Oid catalog, Oid index, Oid oid, Oid *nspid)
 {
-	HeapTuple	tuple = SearchSysCache1(cacheid, ObjectIdGetDatum(oid));
-	TransactionId xmin;
+	Relation	rel = table_open(catalog, AccessShareLock);
+	Snapshot	snapshot = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	TransactionId xmin = InvalidTransactionId;
 
-	if (!HeapTupleIsValid(tuple))
-		return InvalidTransactionId;
-	xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
-	if (nspid != NULL)
-		*nspid = ((Form_pg_class) GETSTRUCT(tuple))->relnamespace;
-	ReleaseSysCache(tuple);
+	ScanKeyInit(&key, 1 /* the OID column of each of these catalogs */ ,
+				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(oid));
+	scan = systable_beginscan(rel, index, true, snapshot, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		xmin = HeapTupleHeaderGetRawXmin(tuple->t_data);
+		if (nspid != NULL)
+			*nspid = ((Form_pg_class) GETSTRUCT(tuple))->relnamespace;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
 	return xmin;
 }
 
@@ -51,9 +71,9 @@ tfguard_object_stamp(const GuardedAttempt *attempt)
 	if (!OidIsValid(attempt->object_id))
 		return InvalidTransactionId;
 	if (attempt->object_class == DatabaseRelationId)
-		return row_xmin(DATABASEOID, attempt->object_id, NULL);
+		return row_xmin(DatabaseRelationId, DatabaseOidIndexId, attempt->object_id, NULL);
 	if (attempt->object_class == RelationRelationId)
-		return row_xmin(RELOID, attempt->object_id, NULL);
+		return row_xmin(RelationRelationId, ClassOidIndexId, attempt->object_id, NULL);
 	return InvalidTransactionId;
 }
 
@@ -92,11 +112,16 @@ tfguard_object_written_since(const GuardedAttempt *attempt, TransactionId since)
 	if (!OidIsValid(attempt->object_id))
 		return false;
 	if (attempt->object_class == DatabaseRelationId)
-		return xmin_written_since(row_xmin(DATABASEOID, attempt->object_id, NULL),
+		return xmin_written_since(row_xmin(DatabaseRelationId, DatabaseOidIndexId,
+										   attempt->object_id, NULL),
 								  since);
-	if (xmin_written_since(row_xmin(RELOID, attempt->object_id, &nspid), since))
+	if (xmin_written_since(row_xmin(RelationRelationId, ClassOidIndexId,
+									attempt->object_id, &nspid),
+						   since))
 		return true;
-	return xmin_written_since(row_xmin(NAMESPACEOID, nspid, NULL), since);
+	return xmin_written_since(row_xmin(NamespaceRelationId, NamespaceOidIndexId,
+									   nspid, NULL),
+							  since);
 }
 
 /*

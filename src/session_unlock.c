@@ -55,6 +55,7 @@ static List *ended_tokens = NIL;
 static List *tokens_used_in_transaction = NIL;
 
 static void check_unlocks_at_commit(XactEvent event, void *arg);
+static bool commit_check_registered = false;
 
 #define MAX_SESSION_APPROVALS 4
 
@@ -130,12 +131,16 @@ pin_presented_token(void)
 {
 	const char *reason = NULL;
 
-	presentation_pending = false;
 	if (session_token == NULL || session_token->id[0] == '\0')
+	{
+		presentation_pending = false;
 		return NULL;
+	}
 	if (!tfguard_unlock_store_pin(session_token->id))
 		reason = "it was already presented by another session";
+	/* pending until the presentation is in the trail: a failure retries */
 	record_presentation(session_token->id, reason);
+	presentation_pending = false;
 	return reason;
 }
 
@@ -328,20 +333,6 @@ token_names(const UnlockEntry *token, const GuardedAttempt *attempt)
 	return false;
 }
 
-/*
- * Is the approval about this operation on this object?  By identity only
- * (the approval's database is the attempt's, see unusable_reason): only
- * attempts with an OID can be approved (admin_sql.c).
- */
-static bool
-approval_names(const UnlockEntry *approval, const GuardedAttempt *attempt)
-{
-	if ((approval->operations & (1 << attempt->operation)) == 0)
-		return false;
-	return OidIsValid(approval->object_oid) &&
-		approval->object_oid == attempt->object_id;
-}
-
 /* Does this session's token let the attempt through?  Else *why_not. */
 static bool
 token_covers(const GuardedAttempt *attempt, const char **why_not)
@@ -394,14 +385,16 @@ tfguard_session_unlock_covers(const GuardedAttempt *attempt, const char **unlock
 			return true;
 	}
 
-	napprovals = tfguard_unlock_store_session_approvals(approvals, lengthof(approvals));
+	/* approvals are by identity: only attempts with an OID (admin_sql.c) */
+	if (!OidIsValid(attempt->object_id))
+		return false;
+	napprovals = tfguard_unlock_store_session_approvals(attempt->operation,
+														attempt->object_id,
+														approvals, lengthof(approvals));
 	for (int i = 0; i < napprovals; i++)
 	{
-		if (!approval_names(&approvals[i], attempt))
-			continue;
-		/* the very object the human saw refused, not one given its name */
-		if (!OidIsValid(attempt->object_id) ||
-			tfguard_object_is(attempt, approvals[i].object_oid, approvals[i].object_stamp))
+		/* the very object the human saw refused, in the version it was */
+		if (tfguard_object_is(attempt, approvals[i].object_oid, approvals[i].object_stamp))
 		{
 			*unlock_id = pstrdup(approvals[i].id);
 			*approval_of = approvals[i].approves;
@@ -427,26 +420,36 @@ tfguard_session_unlock_note_use(const char *unlock_id)
 {
 	MemoryContext oldcontext = MemoryContextSwitchTo(TopTransactionContext);
 
-	/* only a transaction that used an unlock pays for the check at commit */
-	if (tokens_used_in_transaction == NIL)
+	/*
+	 * Only a session that used an unlock pays for the check at commit: the
+	 * callback is registered at the first use and stays (before
+	 * PostgreSQL 18 a callback must not unregister itself while called).
+	 */
+	if (!commit_check_registered)
+	{
 		RegisterXactCallback(check_unlocks_at_commit, NULL);
+		commit_check_registered = true;
+	}
 	tokens_used_in_transaction = lappend(tokens_used_in_transaction,
 										 pstrdup(unlock_id));
 	MemoryContextSwitchTo(oldcontext);
 }
 
-/* The transaction is over: its unlocks are forgotten, and so is the check. */
+/* The transaction is over: its unlocks are forgotten. */
 static void
 forget_unlocks_used(void)
 {
 	tokens_used_in_transaction = NIL;
-	UnregisterXactCallback(check_unlocks_at_commit, NULL);
 }
 
 static void
 check_unlocks_at_commit(XactEvent event, void *arg)
 {
 	ListCell   *lc;
+
+	/* a transaction that used no unlock */
+	if (tokens_used_in_transaction == NIL)
+		return;
 
 	switch (event)
 	{

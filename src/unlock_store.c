@@ -336,9 +336,14 @@ tfguard_unlock_store_end_session_approvals(void)
 	LWLockRelease(unlock_table->lock);
 }
 
-/* Copies of up to "max" usable approvals given to this session. */
+/*
+ * Copies of up to "max" usable approvals given to this session for this
+ * operation on this object (by OID): however many approvals the session
+ * holds for other objects, these are found.
+ */
 int
-tfguard_unlock_store_session_approvals(UnlockEntry *copies, int max)
+tfguard_unlock_store_session_approvals(GuardedOperation operation, Oid object_oid,
+									   UnlockEntry *copies, int max)
 {
 	int			n = 0;
 
@@ -348,6 +353,8 @@ tfguard_unlock_store_session_approvals(UnlockEntry *copies, int max)
 		UnlockEntry *entry = &unlock_table->entries[i];
 
 		if (entry->in_use && entry->approves != 0 &&
+			entry->object_oid == object_oid &&
+			(entry->operations & (1 << operation)) != 0 &&
 			tfguard_unlock_pinned_here(entry) &&
 			tfguard_unlock_unusable_reason(entry) == NULL)
 			memcpy(&copies[n++], entry, sizeof(UnlockEntry));

@@ -332,6 +332,49 @@ is(count_in('app', 'scratch'), '3', 'scratch intact after the approvals that end
 	is($ret, 0, 'LOCK of a view that does not read the trail is allowed') or diag($err);
 }
 
+# ---- the code review's findings ----
+{
+	# a table with a CHECK constraint dropped by CASCADE under a token naming it
+	$node->safe_psql('app', q{SET ROLE agent; CREATE TABLE checked (id int CHECK (id > 0));
+		INSERT INTO checked VALUES (1); CREATE VIEW checked_v AS SELECT * FROM checked});
+	my $token = as_dba(q{SELECT tfguard.issue_token('agent', ARRAY['drop_table'], ARRAY['public.checked'], '10 minutes', 'app')});
+	my $err = as_agent('app', "SET tfguard.token = '$token'; DROP TABLE checked CASCADE");
+	unlike($err, qr/ERROR/, 'a token covers a table whose CHECK constraint the same DROP removes first');
+	# an approval of the fifth partition is found, however many the session holds
+	$node->safe_psql('app', q{SET ROLE agent; CREATE TABLE many (id int) PARTITION BY LIST (id);
+		CREATE TABLE many_1 PARTITION OF many FOR VALUES IN (1); CREATE TABLE many_2 PARTITION OF many FOR VALUES IN (2);
+		CREATE TABLE many_3 PARTITION OF many FOR VALUES IN (3); CREATE TABLE many_4 PARTITION OF many FOR VALUES IN (4);
+		CREATE TABLE many_5 PARTITION OF many FOR VALUES IN (5); INSERT INTO many SELECT generate_series(1, 5)});
+	my $agent = agent_session();
+	my $approved = 0;
+	for (1 .. 8)
+	{
+		$err = try_in($agent, 'DROP TABLE many');
+		last unless $err =~ /audit id (\d+)/;
+		as_dba("SELECT tfguard.approve($1)");
+		$approved++;
+	}
+	unlike($err, qr/ERROR/, "a partitioned table of five partitions goes after $approved approvals");
+	is($approved, 6, 'one approval per table: the parent and each partition');
+	$agent->quit;
+	# locks that would stall the writer, through other spellings
+	for my $sql ('CREATE VIEW public.v_sub AS SELECT * FROM (SELECT * FROM tfguard.audit_log) s; LOCK TABLE public.v_sub',
+		'CREATE VIEW public.v_exists AS SELECT 1 AS one WHERE EXISTS (SELECT FROM tfguard.audit_log); LOCK TABLE public.v_exists',
+		'CREATE TABLE public.parts (LIKE tfguard.audit_log) PARTITION BY RANGE (id); ALTER TABLE public.parts ATTACH PARTITION tfguard.audit_log FOR VALUES FROM (0) TO (1000000000)')
+	{
+		my ($ret, $out, $err) = $node->psql('postgres', "BEGIN; $sql");
+		like($err, qr/tfguard refused reconfigure of audit table/, "refused: $sql");
+	}
+	my ($ret, $out, $err2) = $node->psql('postgres', 'VACUUM FULL');
+	like($err2, qr/tfguard refused reconfigure of audit table/, 'VACUUM FULL of the whole home database is refused');
+	# a role that is a member of tfguard_admin, granted by a CREATEROLE role
+	$node->safe_psql('postgres', 'CREATE ROLE approver2 IN ROLE tfguard_admin');
+	$node->safe_psql('postgres', 'GRANT approver2 TO maker WITH ADMIN OPTION');
+	($ret, $out, $err2) = $node->psql('postgres', 'GRANT approver2 TO agent', extra_params => [ '-U', 'maker' ]);
+	like($err2, qr/tfguard refused reconfigure of role "tfguard_admin"/,
+		'granting a member of tfguard_admin makes an approver too: refused');
+}
+
 # ---- a secret in a later statement of a string is hidden while the first runs ----
 {
 	my $token = as_dba(q{SELECT tfguard.issue_token('agent', ARRAY['truncate'], ARRAY['public.scratch'], '10 minutes', 'app')});
