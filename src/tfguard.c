@@ -23,7 +23,6 @@
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "parser/analyze.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 
@@ -61,7 +60,6 @@ static bool loaded_at_server_start = false;
 static object_access_hook_type prev_object_access_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
-static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
 
 /*
  * The guard looks at nothing when it is off, and stands aside entirely
@@ -107,6 +105,45 @@ tfguard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 }
 
 /*
+ * Is the statement the whole query string, but for a final semicolon?
+ * Most are, and every one sent with the extended protocol.
+ */
+static inline bool
+statement_is_whole_string(const char *source, int location, int len)
+{
+	const char *rest;
+
+	if (location > 0)
+		return false;
+	if (len == 0 || source == NULL)
+		return true;
+	rest = source + len;
+	/* the common ends first: ";" as psql sends it, ";\n" */
+	if (rest[0] == ';' && (rest[1] == '\0' || (rest[1] == '\n' && rest[2] == '\0')))
+		return true;
+	for (;
+		 *rest == ';' || *rest == '\n' || *rest == ' ' || *rest == '\t' || *rest == '\r';
+		 rest++)
+		;
+	return *rest == '\0';
+}
+
+/*
+ * A query string of several statements is shown whole in pg_stat_activity
+ * while the first ones run, so a token presented by a later one must be
+ * hidden before the first runs, not when its SET does; so must one in a
+ * DO block or CALL, which may run other code first.  Called by the
+ * ExecutorStart and ProcessUtility hooks, which every statement passes.
+ */
+static inline void
+hide_secrets_of_string(const char *source, PlannedStmt *stmt)
+{
+	if (unlikely(stmt->stmt_location > 0 || stmt->stmt_len > 0) &&
+		!statement_is_whole_string(source, stmt->stmt_location, stmt->stmt_len))
+		tfguard_redact_activity(source);
+}
+
+/*
  * ExecutorStart hook: PostgreSQL calls it for every plan about to run,
  * whatever produced the plan.  tfguard refuses a DELETE that would empty
  * a guarded table before the executor starts.  EXPLAIN without ANALYZE
@@ -116,6 +153,8 @@ static void
 tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	PlannedStmt *stmt = queryDesc->plannedstmt;
+
+	hide_secrets_of_string(queryDesc->sourceText, stmt);
 
 	/*
 	 * A read writes nothing, and a plain INSERT outside the audit table's
@@ -133,50 +172,6 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
-}
-
-/*
- * Is the statement the whole query string, but for a final semicolon?
- * Most are, and every one sent with the extended protocol.
- */
-static inline bool
-statement_is_whole_string(ParseState *pstate, Query *query)
-{
-	const char *rest;
-
-	if (query->stmt_location > 0)
-		return false;
-	if (query->stmt_len == 0 || pstate->p_sourcetext == NULL)
-		return true;
-	rest = pstate->p_sourcetext + query->stmt_len;
-	/* the common ends first: ";" as psql sends it, ";\n" */
-	if (rest[0] == ';' && (rest[1] == '\0' || (rest[1] == '\n' && rest[2] == '\0')))
-		return true;
-	for (;
-		 *rest == ';' || *rest == '\n' || *rest == ' ' || *rest == '\t' || *rest == '\r';
-		 rest++)
-		;
-	return *rest == '\0';
-}
-
-/*
- * Post-parse-analysis hook: PostgreSQL calls it for every statement it
- * analyzes.  A query string of several statements is shown whole in
- * pg_stat_activity while the first ones run, so a token presented by a
- * later one must be hidden now, not when its SET runs.  A statement that
- * is the whole string costs a few comparisons.
- */
-static void
-tfguard_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
-{
-	/* and a DO block or CALL may present one after running other code */
-	if (!statement_is_whole_string(pstate, query) ||
-		(query->commandType == CMD_UTILITY &&
-		 (IsA(query->utilityStmt, DoStmt) || IsA(query->utilityStmt, CallStmt))))
-		tfguard_redact_activity(pstate->p_sourcetext);
-
-	if (prev_post_parse_analyze)
-		prev_post_parse_analyze(pstate, query, jstate);
 }
 
 /* RESET tfguard.token, RESET ALL, DISCARD ALL: the session's unlock ends. */
@@ -214,8 +209,10 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	bool		check_refresh = false;
 
 	/* before anything can fail: a refused SET must not leave a secret on show */
-	if (sets_token)
+	if (sets_token || IsA(pstmt->utilityStmt, DoStmt) || IsA(pstmt->utilityStmt, CallStmt))
 		tfguard_redact_activity(queryString);
+	else
+		hide_secrets_of_string(queryString, pstmt);
 	if (context == PROCESS_UTILITY_TOPLEVEL)
 	{
 		tfguard_forget_dropped_so_far();
@@ -326,8 +323,7 @@ _PG_init(void)
 	ExecutorStart_hook = tfguard_ExecutorStart;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = tfguard_ProcessUtility;
-	prev_post_parse_analyze = post_parse_analyze_hook;
-	post_parse_analyze_hook = tfguard_post_parse_analyze;
+
 }
 
 /*

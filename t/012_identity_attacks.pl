@@ -392,6 +392,21 @@ is(count_in('app', 'scratch'), '3', 'scratch intact after the approvals that end
 	unlike($shown, qr/$secret/, 'the secret is not shown while an earlier statement runs');
 	like($shown, qr/\[redacted\]/, 'the statement is shown redacted');
 	$victim->finish;
+
+	# the same inside a DO block that sleeps before its SET
+	my $token2 = as_dba(q{SELECT tfguard.issue_token('agent', ARRAY['truncate'], ARRAY['public.scratch'], '10 minutes', 'app')});
+	my ($secret2) = $token2 =~ /^tfg1_([0-9a-f]{40})$/;
+	$victim = IPC::Run::start(
+		[ 'psql', '-X', '-d', $node->connstr('app'), '-U', 'agent',
+		  '-c', "DO \$\$BEGIN PERFORM pg_sleep(3); SET tfguard.token = '$token2'; END\$\$" ],
+		'>', \$out, '2>', \$err);
+	$node->poll_query_until('app',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE usename = 'agent' AND wait_event = 'PgSleep'")
+	  or die 'the DO block did not start';
+	$shown = $node->safe_psql('app',
+		"SELECT query FROM pg_stat_activity WHERE usename = 'agent' AND wait_event = 'PgSleep'");
+	unlike($shown, qr/$secret2/, 'nor while a DO block runs the code before its SET');
+	$victim->finish;
 }
 
 # ---- 12. notifications are a wake-up call, never data ----
