@@ -375,6 +375,29 @@ is(count_in('app', 'scratch'), '3', 'scratch intact after the approvals that end
 		'granting a member of tfguard_admin makes an approver too: refused');
 }
 
+# ---- log lines: only the audit writer writes real ones, and says so in %b ----
+{
+	$node->append_conf('postgresql.conf', "log_line_prefix = '%b: '");
+	$node->reload;
+	my $offset = -s $node->logfile;
+	as_agent('app', q{DO $$ BEGIN RAISE LOG 'tfguard: id=999001 decision="allowed" operation="drop_table"'; END $$});
+	my $err = as_agent('app', 'TRUNCATE customers');
+	my ($id) = $err =~ /audit id (\d+)/;
+	# the writer logs its lines after it has woken the waiting backends
+	my $log = '';
+	for (1 .. 100)
+	{
+		$log = slurp_file($node->logfile, $offset);
+		last if $log =~ /tfguard: id=$id /;
+		select(undef, undef, undef, 0.1);
+	}
+	like($log, qr/^tfguard audit writer: LOG:  tfguard: id=$id /m,
+		'a real line comes from the audit writer (%b in log_line_prefix)');
+	like($log, qr/^client backend: LOG:  tfguard: id=999001/m,
+		'a line any role forges with RAISE LOG comes from a client backend');
+	unlike($log, qr/^tfguard audit writer: LOG:  tfguard: id=999001/m, 'and never from the writer');
+}
+
 # ---- a secret in a later statement of a string is hidden while the first runs ----
 {
 	my $token = as_dba(q{SELECT tfguard.issue_token('agent', ARRAY['truncate'], ARRAY['public.scratch'], '10 minutes', 'app')});
