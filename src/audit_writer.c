@@ -353,6 +353,23 @@ check_audit_table(void)
 }
 
 /*
+ * In a PG_CATCH of the writer's loop: keep the error, abort the round's
+ * transaction, and go on (nothing may raise here: the caller still has
+ * to mark the slots).
+ */
+static ErrorData *
+abandon_transaction(MemoryContext caller_context)
+{
+	ErrorData  *edata;
+
+	MemoryContextSwitchTo(caller_context);
+	edata = CopyErrorData();
+	FlushErrorState();
+	AbortCurrentTransaction();
+	return edata;
+}
+
+/*
  * Refused attempts await a human's decision: tell the listeners on channel
  * tfguard_pending with their audit ids (comma-separated, one notification
  * per round: a flood must not cost one NOTIFY per refusal), and those on
@@ -394,12 +411,8 @@ notify_listeners(const int64 *ids, const AuditRecord *records, int n)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = abandon_transaction(caller_context);
 
-		MemoryContextSwitchTo(caller_context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
 		ereport(WARNING,
 				(errmsg("tfguard audit writer could not notify listeners: %s",
 						edata->message),
@@ -447,12 +460,8 @@ commit_records(AuditRecord *records, int n, int64 *ids)
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
+		ErrorData  *edata = abandon_transaction(caller_context);
 
-		MemoryContextSwitchTo(caller_context);
-		edata = CopyErrorData();
-		FlushErrorState();
-		AbortCurrentTransaction();
 		failure = edata->message;
 		next_audit_id = 0;
 		if (insert_plan)
