@@ -17,7 +17,7 @@ as_root() {
 ensure_packages() {
 	local missing=() pkg
 	for pkg in "$@"; do
-		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+		[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" = 'install ok installed' ] ||
 			missing+=("$pkg")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
@@ -116,9 +116,16 @@ find_postgresql_18_source() {
 		return
 	fi
 	origin=$(git -C "$TFGUARD_ROOT" remote get-url origin 2>/dev/null || true)
+	# No pipe into head(1): under pipefail, a writer cut off by SIGPIPE
+	# would fail the whole script at random.
 	for dir in "$TFGUARD_ROOT/../shared/postgresql" ${origin:+"$origin/../shared/postgresql"}; do
-		ls "$dir"/postgresql-18.*.tar.bz2 2>/dev/null | sort -V | tail -n 1
-	done | head -n 1
+		local found
+		found=$(ls "$dir"/postgresql-18.*.tar.bz2 2>/dev/null | sort -V | tail -n 1 || true)
+		if [ -n "$found" ] && [ -f "$found" ]; then
+			echo "$found"
+			return
+		fi
+	done
 }
 
 ensure_postgresql_18() {

@@ -53,7 +53,7 @@ if ! as_root dpkg -i "$deb" >"$out/dpkg.log" 2>&1; then
 	cat "$out/dpkg.log"
 	exit 1
 fi
-dpkg-query -W -f='${Status}\n' postgresql-15-tfguard | grep -q 'install ok installed'
+[ "$(dpkg-query -W -f='${Status}' postgresql-15-tfguard)" = 'install ok installed' ]
 # the files on disk are the package's, not an older make install's
 # (dpkg --verify lists the files that differ, and exits 0 all the same)
 mismatches=$(dpkg --verify postgresql-15-tfguard)
