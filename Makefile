@@ -8,6 +8,7 @@ OBJS = \
 	src/classify_plan.o \
 	src/classify_utility.o \
 	src/classify_refresh.o \
+	src/blast_radius.o \
 	src/own_objects.o \
 	src/dropped.o \
 	src/relation.o \
@@ -40,7 +41,7 @@ override with_llvm = no
 # tests alone.  Run them as an OS user PostgreSQL accepts, not root.
 # scripts/test.sh installs what they need and runs both.
 REGRESS = setup drop_table truncate delete_all drop_database routes messages \
-	not_guarded audit tokens
+	not_guarded audit tokens blast_radius
 REGRESS_OPTS = --temp-instance=tmp_check/regress --temp-config=$(srcdir)/test/tfguard.conf
 TAP_TESTS = 1
 # pg_regress makes its temporary instance's directory, not the parents

@@ -21,3 +21,18 @@ ALTER TABLE tfguard.audit_log
 
 /* revoke_token(NULL) is an error, not a silent NULL */
 ALTER FUNCTION tfguard.revoke_token(text) CALLED ON NULL INPUT;
+
+/* the operations 1.1 adds await a decision like the others */
+CREATE OR REPLACE VIEW tfguard.pending AS
+	SELECT a.id AS audit_id, a.logged_at, a.session_role AS role, a.database_name,
+		   a.operation, a.object_name, a.impact, a.statement, a.application_name,
+		   a.client_addr, a.backend_pid
+	  FROM tfguard.audit_log a
+	  JOIN tfguard.live_sessions() s
+		ON s.pid = a.backend_pid AND s.backend_start = a.backend_start
+	 WHERE a.decision = 'blocked'
+	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'update_all',
+						   'mass_delete', 'mass_update', 'drop_column', 'reconfigure')
+	   AND NOT EXISTS (SELECT 1 FROM tfguard.audit_log d
+						WHERE d.refers_to = a.id AND d.operation IN ('approve', 'deny'))
+	 ORDER BY a.id DESC;

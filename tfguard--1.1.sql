@@ -155,7 +155,8 @@ CREATE VIEW tfguard.pending AS
 	  JOIN tfguard.live_sessions() s
 		ON s.pid = a.backend_pid AND s.backend_start = a.backend_start
 	 WHERE a.decision = 'blocked'
-	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'reconfigure')
+	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'update_all',
+						   'mass_delete', 'mass_update', 'drop_column', 'reconfigure')
 	   AND NOT EXISTS (SELECT 1 FROM tfguard.audit_log d
 						WHERE d.refers_to = a.id AND d.operation IN ('approve', 'deny'))
 	 ORDER BY a.id DESC;

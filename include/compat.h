@@ -119,6 +119,16 @@
 #endif
 
 /*
+ * A table's live-row count in the cumulative statistics: n_live_tuples up
+ * to PostgreSQL 15, live_tuples from 16 on.  (16: 18's branch.)
+ */
+#if PG_VERSION_NUM >= 160000
+#define StatTabEntryLiveTuples(entry) ((entry)->live_tuples)
+#else
+#define StatTabEntryLiveTuples(entry) ((entry)->n_live_tuples)
+#endif
+
+/*
  * The local copy of a backend's status, by 1-based index (renamed in 17).
  * (16: 15's branch.)
  */

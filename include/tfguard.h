@@ -39,8 +39,17 @@ typedef enum GuardedOperation
 	GUARDED_DROP_TABLE,
 	GUARDED_TRUNCATE,
 	GUARDED_DELETE_ALL,
-	GUARDED_RECONFIGURE			/* changing tfguard itself: its extension, its audit trail */
+	GUARDED_RECONFIGURE,		/* changing tfguard itself: its extension, its
+								 * audit trail */
+	/* added in 1.1; the numbers are bits of stored tokens: append only */
+	GUARDED_UPDATE_ALL,			/* UPDATE with no effective WHERE */
+	GUARDED_MASS_DELETE,		/* a transaction removing most of a table */
+	GUARDED_MASS_UPDATE,		/* a transaction overwriting most of a table */
+	GUARDED_DROP_COLUMN			/* a column of a table that holds rows */
 } GuardedOperation;
+
+/* Every operation, as a set (bit 1 << GuardedOperation). */
+#define TFGUARD_ALL_OPERATIONS ((uint32) ((1 << (GUARDED_DROP_COLUMN + 1)) - 1))
 
 /* tfguard.mode */
 typedef enum GuardMode
@@ -74,6 +83,12 @@ typedef struct GuardedAttempt
 	Oid			object_class;	/* RelationRelationId, DatabaseRelationId, or
 								 * InvalidOid (a setting, tfguard's schema) */
 	Oid			object_id;		/* the relation or database, if there is one */
+	/* mass_delete and mass_update only: what the transaction changed */
+	int64		rows_changed;	/* rows removed (net) or overwritten, or -1
+								 * when they cannot be counted */
+	int64		rows_held;		/* rows the table held before */
+	/* drop_column only */
+	const char *column_name;
 } GuardedAttempt;
 
 /* One row of the audit trail: an attempt, or an unlock event. */
@@ -98,5 +113,8 @@ extern char *tfguard_database;
 extern char *tfguard_token_setting;
 extern int	tfguard_max_ttl_s;
 extern int	tfguard_audit_timeout_ms;
+extern uint32 tfguard_guarded_operations;	/* tfguard.guarded, as a set */
+extern double tfguard_max_share;
+extern int	tfguard_min_rows;
 
 #endif							/* TFGUARD_H */

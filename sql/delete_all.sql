@@ -159,7 +159,7 @@ MERGE INTO d.accounts a USING d.closed c ON a.id = c.id + 600
 MERGE INTO d.accounts a USING (SELECT 1) s ON true
 	WHEN MATCHED AND a.id = 700 THEN DELETE;
 MERGE INTO d.accounts a USING (SELECT 1) s ON true
-	WHEN MATCHED THEN UPDATE SET balance = balance;
+	WHEN MATCHED AND a.id = 701 THEN UPDATE SET balance = balance;
 MERGE INTO d.accounts a USING d.closed c ON a.id = c.id + 800
 	WHEN MATCHED THEN DELETE
 	WHEN NOT MATCHED THEN INSERT VALUES (c.id + 2000, 'new', 0);

@@ -94,13 +94,13 @@ ALTER TABLE shop.events ATTACH PARTITION shop.events_2025
 -- new: once an UPDATE has run, new partitions are guarded too
 BEGIN;
 CREATE TABLE shop.events_sink PARTITION OF shop.events DEFAULT;
-UPDATE shop.events SET at = '2030-01-01';
+UPDATE shop.events SET at = '2030-01-01' WHERE at IS NOT NULL;
 DROP TABLE shop.events_sink;
 :refused
 ROLLBACK;
 BEGIN;
 CREATE TABLE shop.events_sink PARTITION OF shop.events DEFAULT;
-UPDATE shop.events SET at = '2030-01-01';
+UPDATE shop.events SET at = '2030-01-01' WHERE at IS NOT NULL;
 ALTER TABLE shop.events DETACH PARTITION shop.events_sink;
 TRUNCATE shop.events_sink;
 :refused

@@ -54,7 +54,7 @@ CREATE SCHEMA ng_empty;
 DROP SCHEMA ng_empty CASCADE;
 
 -- ordinary DML, qualified DELETE, EXPLAIN without ANALYZE
-UPDATE ng.t SET v = 'w';
+UPDATE ng.t SET v = 'w' WHERE id > 0;
 INSERT INTO ng.t VALUES (11, 'x');
 DELETE FROM ng.t WHERE id = 11;
 EXPLAIN (COSTS OFF) DELETE FROM ng.t;

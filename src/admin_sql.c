@@ -193,7 +193,8 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown guarded operation \"%s\"", name ? name : "NULL"),
-					 errhint("The operations are drop_database, drop_table, truncate, delete_all and reconfigure.")));
+					 errhint("The operations are %s.",
+							 tfguard_operations_text(TFGUARD_ALL_OPERATIONS))));
 		operations |= 1 << operation;
 	}
 	if (operations == 0)

@@ -18,6 +18,8 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
 #include "catalog/namespace.h"
@@ -26,6 +28,8 @@
 #include "nodes/makefuncs.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "classify.h"
 #include "decide.h"
@@ -120,9 +124,50 @@ tfguard_forget_decided_by_name(void)
 	decided_by_name.list = NIL;
 }
 
+/* Does the table hold a row the statement can see? */
+static bool
+table_holds_rows(Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TableScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found;
+
+	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	slot = table_slot_create(rel, NULL);
+	found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
+	ExecDropSingleTupleTableSlot(slot);
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * A column dropped (ALTER TABLE ... DROP COLUMN, or a cascade from a type
+ * or a dropped object) takes its value in every row.  A partitioned table
+ * holds no rows itself: each partition loses the column too, and is
+ * decided on by itself.
+ */
+static void
+classify_column_drop(Oid relid, int attnum)
+{
+	GuardedAttempt attempt;
+
+	if (attnum <= 0 || get_rel_relkind(relid) != RELKIND_RELATION)
+		return;
+	if ((tfguard_guarded_operations & (1 << GUARDED_DROP_COLUMN)) == 0 ||
+		!tfguard_relation_is_guarded(relid, GUARDED_DROP_COLUMN, &attempt) ||
+		!ActiveSnapshotSet() || !table_holds_rows(relid))
+		return;
+	attempt.column_name = get_attname(relid, (AttrNumber) attnum, true);
+	if (attempt.column_name == NULL)
+		return;
+	tfguard_decide(&attempt);
+}
+
 /*
  * Called for every object access event.  Column drops (subId != 0) lose a
- * column, not a table, and are not one of the guarded operations.  New
+ * column's values, decided on as drop_column.  New
  * relations are noted because dropping what the same transaction created
  * loses nothing.
  */
@@ -141,6 +186,8 @@ tfguard_classify_object_access(ObjectAccessType access, Oid classId,
 				classify_database_drop(objectId);
 			else if (classId == RelationRelationId && subId == 0)
 				classify_relation(objectId, GUARDED_DROP_TABLE);
+			else if (classId == RelationRelationId)
+				classify_column_drop(objectId, subId);
 			tfguard_note_dropped(classId, objectId, subId);
 			break;
 		case OAT_TRUNCATE:

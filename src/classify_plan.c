@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * classify_plan.c
- *	  Plans about to run -> delete_all attempts.
+ *	  Plans about to run -> delete_all and update_all attempts.
  *
  * A DELETE is refused when nothing in its plan restricts which rows of the
  * target table it removes.  The check runs on the finished plan, at
@@ -37,6 +37,7 @@
 #include "parser/parsetree.h"
 
 #include "audit.h"
+#include "blast_radius.h"
 #include "classify.h"
 #include "decide.h"
 #include "relation.h"
@@ -341,7 +342,8 @@ target_rows_restricted(Plan *plan, Bitmapset *targets)
  * since: that one is decided on by itself.
  */
 static void
-decide_on_emptied_relations(PlannedStmt *stmt, ModifyTable *mt)
+decide_on_emptied_relations(PlannedStmt *stmt, ModifyTable *mt,
+							GuardedOperation operation)
 {
 	Index		named = mt->rootRelation ? mt->rootRelation : mt->nominalRelation;
 	Oid			named_relid = named > 0 ? rt_fetch(named, stmt->rtable)->relid : InvalidOid;
@@ -349,14 +351,14 @@ decide_on_emptied_relations(PlannedStmt *stmt, ModifyTable *mt)
 	ListCell   *lc;
 
 	if (OidIsValid(named_relid) &&
-		tfguard_relation_is_guarded(named_relid, GUARDED_DELETE_ALL, &attempt))
+		tfguard_relation_is_guarded(named_relid, operation, &attempt))
 		tfguard_decide(&attempt);
 	foreach(lc, mt->resultRelations)
 	{
 		Oid			relid = rt_fetch(lfirst_int(lc), stmt->rtable)->relid;
 
 		if (relid != named_relid &&
-			tfguard_relation_is_guarded(relid, GUARDED_DELETE_ALL, &attempt))
+			tfguard_relation_is_guarded(relid, operation, &attempt))
 			tfguard_decide(&attempt);
 	}
 }
@@ -392,11 +394,13 @@ subplans_restrict_target(ModifyTable *mt, Bitmapset *targets)
 
 #ifdef HAVE_MERGE
 /*
- * Does the MERGE have a DELETE action with no condition on the target, for
- * the rows that match (matched) or for those that match no source row?
+ * Does the MERGE have an action of type "command" (DELETE, UPDATE) with no
+ * condition on the target, for the rows that match (matched) or for those
+ * that match no source row?
  */
 static bool
-merge_deletes_unconditionally(ModifyTable *mt, Bitmapset *targets, bool matched)
+merge_acts_unconditionally(ModifyTable *mt, Bitmapset *targets,
+						   CmdType command, bool matched)
 {
 	ListCell   *lc_list;
 	ListCell   *lc;
@@ -407,7 +411,7 @@ merge_deletes_unconditionally(ModifyTable *mt, Bitmapset *targets, bool matched)
 		{
 			MergeAction *action = (MergeAction *) lfirst(lc);
 
-			if (action->commandType == CMD_DELETE &&
+			if (action->commandType == command &&
 				(matched ? MergeActionOnMatched(action) :
 				 MergeActionOnNotMatchedBySource(action)) &&
 				!expression_references_target(action->qual, targets))
@@ -418,18 +422,19 @@ merge_deletes_unconditionally(ModifyTable *mt, Bitmapset *targets, bool matched)
 }
 
 /*
- * A MERGE deletes every target row when its join does not restrict the
- * target (ON true, or a condition on the source only) and a WHEN MATCHED
- * ... THEN DELETE has no condition on the target; or, whatever the join,
- * when both the rows that match and those that match nothing (WHEN NOT
- * MATCHED BY SOURCE, PostgreSQL 17) are deleted without a condition.
+ * A MERGE deletes (or updates) every target row when its join does not
+ * restrict the target (ON true, or a condition on the source only) and a
+ * WHEN MATCHED ... THEN DELETE has no condition on the target; or,
+ * whatever the join, when both the rows that match and those that match
+ * nothing (WHEN NOT MATCHED BY SOURCE, PostgreSQL 17) are deleted without
+ * a condition.
  */
 static bool
-merge_deletes_every_row(ModifyTable *mt, Bitmapset *targets)
+merge_acts_on_every_row(ModifyTable *mt, Bitmapset *targets, CmdType command)
 {
-	if (!merge_deletes_unconditionally(mt, targets, true))
+	if (!merge_acts_unconditionally(mt, targets, command, true))
 		return false;
-	if (merge_deletes_unconditionally(mt, targets, false))
+	if (merge_acts_unconditionally(mt, targets, command, false))
 		return true;
 	return !expression_references_target((Node *) ModifyTableMergeJoinConditions(mt),
 										  targets) &&
@@ -438,17 +443,18 @@ merge_deletes_every_row(ModifyTable *mt, Bitmapset *targets)
 #endif
 
 /*
- * Would this ModifyTable remove rows of its target without any condition
- * on the target?  The plan walk runs before any catalog lookup, as it is
- * the cheaper of the two.
+ * Would this ModifyTable remove (delete_all) or overwrite (update_all)
+ * rows of its target without any condition on the target?  Returns
+ * whether it would, and which.  The plan walk runs before any catalog
+ * lookup, as it is the cheaper of the two.
  */
 static bool
-modify_table_is_unrestricted_delete(ModifyTable *mt)
+modify_table_is_unrestricted(ModifyTable *mt, GuardedOperation *operation)
 {
 	Bitmapset  *targets;
 	bool		unrestricted = false;
 
-	if (mt->operation != CMD_DELETE
+	if (mt->operation != CMD_DELETE && mt->operation != CMD_UPDATE
 #ifdef HAVE_MERGE
 		&& mt->operation != CMD_MERGE
 #endif
@@ -456,25 +462,38 @@ modify_table_is_unrestricted_delete(ModifyTable *mt)
 		return false;
 
 	targets = target_range_table_indexes(mt);
-	if (mt->operation == CMD_DELETE)
+	if (mt->operation == CMD_DELETE || mt->operation == CMD_UPDATE)
+	{
 		unrestricted = !subplans_restrict_target(mt, targets);
+		*operation = mt->operation == CMD_DELETE ?
+			GUARDED_DELETE_ALL : GUARDED_UPDATE_ALL;
+	}
 #ifdef HAVE_MERGE
-	else
-		unrestricted = merge_deletes_every_row(mt, targets);
+	else if (merge_acts_on_every_row(mt, targets, CMD_DELETE))
+	{
+		unrestricted = true;
+		*operation = GUARDED_DELETE_ALL;
+	}
+	else if (merge_acts_on_every_row(mt, targets, CMD_UPDATE))
+	{
+		unrestricted = true;
+		*operation = GUARDED_UPDATE_ALL;
+	}
 #endif
 	bms_free(targets);
 	return unrestricted;
 }
 
-/* PlanVisitor: decide on every DELETE and MERGE ... DELETE in the tree. */
+/* PlanVisitor: decide on every DELETE, UPDATE and MERGE in the tree. */
 static bool
 classify_modify_table(Plan *plan, void *context)
 {
 	PlannedStmt *stmt = (PlannedStmt *) context;
+	GuardedOperation operation;
 
 	if (IsA(plan, ModifyTable) &&
-		modify_table_is_unrestricted_delete((ModifyTable *) plan))
-		decide_on_emptied_relations(stmt, (ModifyTable *) plan);
+		modify_table_is_unrestricted((ModifyTable *) plan, &operation))
+		decide_on_emptied_relations(stmt, (ModifyTable *) plan, operation);
 	return false;
 }
 
@@ -561,15 +580,19 @@ tfguard_classify_plan(PlannedStmt *stmt)
 		(stmt->hasModifyingCTE && plan_may_move_rows(stmt)))
 		tfguard_new_partitions_may_hold_old_rows();
 
-	if (stmt->commandType != CMD_DELETE &&
+	if (stmt->commandType != CMD_DELETE && stmt->commandType != CMD_UPDATE &&
 #ifdef HAVE_MERGE
 		stmt->commandType != CMD_MERGE &&
 #endif
 		!stmt->hasModifyingCTE)
 		return;
 
+	/* the shapes first, refused before any row is touched */
 	plan_tree_walk(stmt->planTree, classify_modify_table, (void *) stmt);
 	foreach(lc, stmt->subplans)
 		plan_tree_walk((Plan *) lfirst(lc), classify_modify_table,
 					   (void *) stmt);
+
+	/* then, after it ran, what it removed and overwrote (blast_radius.c) */
+	tfguard_note_changed_relations(stmt);
 }

@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "access/xlog.h"
+#include "utils/builtins.h"
 
 #include "audit.h"
 #include "decide.h"
@@ -90,6 +91,27 @@ static const AttemptMessages attempt_messages[] = {
 		gettext_noop("tfguard refused delete_all of partitioned table %s"),
 		gettext_noop("tfguard would refuse delete_all of partitioned table %s"),
 	gettext_noop("The DELETE has no WHERE condition on partitioned table %s that survives constant folding, so it would remove every row.")},
+	{GUARDED_UPDATE_ALL, OBJECT_KIND_TABLE,
+		gettext_noop("tfguard refused update_all of table %s"),
+		gettext_noop("tfguard would refuse update_all of table %s"),
+	gettext_noop("The UPDATE has no WHERE condition on table %s that survives constant folding, so it would overwrite every row.")},
+	{GUARDED_UPDATE_ALL, OBJECT_KIND_PARTITIONED_TABLE,
+		gettext_noop("tfguard refused update_all of partitioned table %s"),
+		gettext_noop("tfguard would refuse update_all of partitioned table %s"),
+	gettext_noop("The UPDATE has no WHERE condition on partitioned table %s that survives constant folding, so it would overwrite every row.")},
+	/* the consequences of these three take more than the name: see consequence() */
+	{GUARDED_MASS_DELETE, OBJECT_KIND_TABLE,
+		gettext_noop("tfguard refused mass_delete of table %s"),
+		gettext_noop("tfguard would refuse mass_delete of table %s"),
+	gettext_noop("The transaction would remove %s of the %s rows of table %s, at least tfguard.max_share (%s) of them.")},
+	{GUARDED_MASS_UPDATE, OBJECT_KIND_TABLE,
+		gettext_noop("tfguard refused mass_update of table %s"),
+		gettext_noop("tfguard would refuse mass_update of table %s"),
+	gettext_noop("The transaction would overwrite %s of the %s rows of table %s, at least tfguard.max_share (%s) of them.")},
+	{GUARDED_DROP_COLUMN, OBJECT_KIND_TABLE,
+		gettext_noop("tfguard refused drop_column of table %s"),
+		gettext_noop("tfguard would refuse drop_column of table %s"),
+	gettext_noop("The statement would permanently remove column %s of table %s, which holds rows, and its value in every row.")},
 	{GUARDED_RECONFIGURE, OBJECT_KIND_AUDIT_TABLE,
 		gettext_noop("tfguard refused reconfigure of audit table %s"),
 		NULL,
@@ -132,9 +154,26 @@ messages_of(const GuardedAttempt *attempt)
 
 /* The consequence, a full sentence, translated. */
 static char *
-consequence(const AttemptMessages *messages, const char *name)
+consequence(const AttemptMessages *messages, const GuardedAttempt *attempt,
+			const char *name)
 {
-	return psprintf(_(messages->consequence), name);
+	switch (attempt->operation)
+	{
+		case GUARDED_MASS_DELETE:
+		case GUARDED_MASS_UPDATE:
+			if (attempt->rows_changed < 0)
+				return psprintf(_("tfguard cannot count the rows the statement would change in table %s, because track_counts is off, and refuses what it cannot count."),
+								name);
+			return psprintf(_(messages->consequence),
+							psprintf(INT64_FORMAT, attempt->rows_changed),
+							psprintf(INT64_FORMAT, attempt->rows_held), name,
+							psprintf("%g%%", tfguard_max_share * 100));
+		case GUARDED_DROP_COLUMN:
+			return psprintf(_(messages->consequence),
+							quoted(quote_identifier(attempt->column_name)), name);
+		default:
+			return psprintf(_(messages->consequence), name);
+	}
 }
 
 /*
@@ -185,7 +224,9 @@ tfguard_decide(const GuardedAttempt *attempt)
 	int64		audit_id;
 	char	   *failure;
 
-	if (tfguard_mode == GUARD_MODE_OFF)
+	/* tfguard.guarded leaves some operations out, never reconfigure */
+	if (tfguard_mode == GUARD_MODE_OFF ||
+		(tfguard_guarded_operations & (1 << attempt->operation)) == 0)
 		return;
 
 	unlocked = tfguard_session_unlock_covers(attempt, &token_id, &approval_of, &why_not);
@@ -201,8 +242,13 @@ tfguard_decide(const GuardedAttempt *attempt)
 		warn_only ? "tfguard.mode is warn" :
 		why_not ? psprintf("token does not unlock it: %s", why_not) : NULL;
 	event.refers_to = approval_of;
-	/* the human deciding on a refusal needs to know what is at stake */
-	event.impact = (unlocked || warn_only) ? NULL : tfguard_impact(attempt);
+	/*
+	 * the human deciding on a refusal needs to know what is at stake; an
+	 * allowed mass change is recorded with its exact counts too
+	 */
+	event.impact = (unlocked || warn_only) &&
+		attempt->operation != GUARDED_MASS_DELETE &&
+		attempt->operation != GUARDED_MASS_UPDATE ? NULL : tfguard_impact(attempt);
 	/* what an approval of this refusal will be bound to: not the name */
 	event.object_id = attempt->object_id;
 	event.object_stamp = (unlocked || warn_only) ? InvalidTransactionId :
@@ -214,7 +260,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg(messages->refused, name),
 				 errdetail("%s The attempt could not be recorded in the audit trail (%s), and tfguard runs no guarded operation it cannot record.",
-						   consequence(messages, name), failure),
+						   consequence(messages, attempt, name), failure),
 				 RecoveryInProgress() ?
 				 errhint("Run it on the primary: a standby records nothing and unlocks nothing.") :
 				 errhint("tfguard refuses what it cannot record. A database administrator must bring the audit trail back: the tfguard audit writer must run, and the tfguard extension must be installed in database \"%s\".",
@@ -243,8 +289,8 @@ tfguard_decide(const GuardedAttempt *attempt)
 			 errmsg(messages->refused, name),
 			 why_not ?
 			 errdetail("%s This session's unlock %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".",
-					   consequence(messages, name), token_id, why_not, audit_id) :
+					   consequence(messages, attempt, name), token_id, why_not, audit_id) :
 			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
-					   consequence(messages, name), audit_id),
+					   consequence(messages, attempt, name), audit_id),
 			 errhint_refusal(attempt, audit_id)));
 }

@@ -119,6 +119,20 @@ tfguard_impact(const GuardedAttempt *attempt)
 			break;
 		case GUARDED_TRUNCATE:
 		case GUARDED_DELETE_ALL:
+		case GUARDED_UPDATE_ALL:
+			append_table_size(&out, attempt->object_id);
+			break;
+		case GUARDED_MASS_DELETE:
+		case GUARDED_MASS_UPDATE:
+			/* exact counts, not the statistics' estimate */
+			if (attempt->rows_changed >= 0)
+				appendStringInfo(&out, INT64_FORMAT " of " INT64_FORMAT " rows %s",
+								 attempt->rows_changed, attempt->rows_held,
+								 attempt->operation == GUARDED_MASS_DELETE ?
+								 "removed" : "overwritten");
+			break;
+		case GUARDED_DROP_COLUMN:
+			appendStringInfo(&out, "column %s; ", quote_identifier(attempt->column_name));
 			append_table_size(&out, attempt->object_id);
 			break;
 		case GUARDED_RECONFIGURE:

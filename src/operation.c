@@ -15,7 +15,8 @@
 /* In the order tokens list them. */
 static const GuardedOperation all_operations[] = {
 	GUARDED_DROP_DATABASE, GUARDED_DROP_TABLE, GUARDED_TRUNCATE,
-	GUARDED_DELETE_ALL, GUARDED_RECONFIGURE
+	GUARDED_DELETE_ALL, GUARDED_UPDATE_ALL, GUARDED_MASS_DELETE,
+	GUARDED_MASS_UPDATE, GUARDED_DROP_COLUMN, GUARDED_RECONFIGURE
 };
 
 const char *
@@ -33,6 +34,14 @@ tfguard_operation_name(GuardedOperation operation)
 			return "delete_all";
 		case GUARDED_RECONFIGURE:
 			return "reconfigure";
+		case GUARDED_UPDATE_ALL:
+			return "update_all";
+		case GUARDED_MASS_DELETE:
+			return "mass_delete";
+		case GUARDED_MASS_UPDATE:
+			return "mass_update";
+		case GUARDED_DROP_COLUMN:
+			return "drop_column";
 	}
 	return "unknown";			/* keep compiler quiet */
 }

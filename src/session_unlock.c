@@ -333,6 +333,25 @@ token_names(const UnlockEntry *token, const GuardedAttempt *attempt)
 	return false;
 }
 
+/*
+ * The operations whose unlock lets the attempt through: its own, and for
+ * a mass change, the unconditional one that implies it (a DELETE without
+ * WHERE that was unlocked removes every row: that is what was unlocked).
+ */
+static uint32
+operations_covering(GuardedOperation operation)
+{
+	switch (operation)
+	{
+		case GUARDED_MASS_DELETE:
+			return (1 << GUARDED_MASS_DELETE) | (1 << GUARDED_DELETE_ALL);
+		case GUARDED_MASS_UPDATE:
+			return (1 << GUARDED_MASS_UPDATE) | (1 << GUARDED_UPDATE_ALL);
+		default:
+			return 1 << operation;
+	}
+}
+
 /* Does this session's token let the attempt through?  Else *why_not. */
 static bool
 token_covers(const GuardedAttempt *attempt, const char **why_not)
@@ -347,7 +366,7 @@ token_covers(const GuardedAttempt *attempt, const char **why_not)
 		*why_not = "it is no longer valid";
 	else if ((*why_not = tfguard_unlock_unusable_reason(&token)) != NULL)
 		;
-	else if ((token.operations & (1 << attempt->operation)) == 0)
+	else if ((token.operations & operations_covering(attempt->operation)) == 0)
 		*why_not = psprintf("it does not cover %s", tfguard_operation_name(attempt->operation));
 	else if (!token_names(&token, attempt))
 		*why_not = psprintf("it does not cover \"%s\"", attempt->object_name);
@@ -388,7 +407,7 @@ tfguard_session_unlock_covers(const GuardedAttempt *attempt, const char **unlock
 	/* approvals are by identity: only attempts with an OID (admin_sql.c) */
 	if (!OidIsValid(attempt->object_id))
 		return false;
-	napprovals = tfguard_unlock_store_session_approvals(attempt->operation,
+	napprovals = tfguard_unlock_store_session_approvals(operations_covering(attempt->operation),
 														attempt->object_id,
 														approvals, lengthof(approvals));
 	for (int i = 0; i < napprovals; i++)

@@ -25,10 +25,13 @@
 #include "miscadmin.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
+#include "utils/varlena.h"
 
 #include "audit.h"
+#include "blast_radius.h"
 #include "classify.h"
 #include "dropped.h"
+#include "operation.h"
 #include "redact.h"
 #include "relation.h"
 #include "session_unlock.h"
@@ -46,6 +49,10 @@ char	   *tfguard_database = NULL;
 char	   *tfguard_token_setting = NULL;
 int			tfguard_max_ttl_s = 3600;
 int			tfguard_audit_timeout_ms = 5000;
+uint32		tfguard_guarded_operations = TFGUARD_ALL_OPERATIONS;
+static char *guarded_setting = NULL;
+double		tfguard_max_share = 0.5;
+int			tfguard_min_rows = 100;
 
 static const struct config_enum_entry mode_options[] = {
 	{"enforce", GUARD_MODE_ENFORCE, false},
@@ -59,6 +66,7 @@ static bool loaded_at_server_start = false;
 
 static object_access_hook_type prev_object_access_hook = NULL;
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
 /*
@@ -174,6 +182,24 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		standard_ExecutorStart(queryDesc, eflags);
 }
 
+/*
+ * ExecutorFinish hook: the plan ran, and so did its AFTER triggers and
+ * foreign-key actions.  tfguard judges what the transaction has removed
+ * or overwritten so far (blast_radius.c); in a transaction that changed
+ * no table, that is one test.
+ */
+static void
+tfguard_ExecutorFinish(QueryDesc *queryDesc)
+{
+	if (prev_ExecutorFinish)
+		prev_ExecutorFinish(queryDesc);
+	else
+		standard_ExecutorFinish(queryDesc);
+
+	if (guard_is_active())
+		tfguard_judge_changed_relations();
+}
+
 /* RESET tfguard.token, RESET ALL, DISCARD ALL: the session's unlock ends. */
 static bool
 statement_resets_token(Node *parsetree)
@@ -244,6 +270,55 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 		tfguard_classify_refresh_after(&refresh);
 }
 
+/*
+ * tfguard.guarded: "all", or a comma-separated list of operation names.
+ * reconfigure is always guarded, whatever the list says: tfguard cannot
+ * be told to stop protecting itself.
+ */
+static bool
+check_guarded(char **newval, void **extra, GucSource source)
+{
+	char	   *raw = pstrdup(*newval);
+	List	   *names;
+	ListCell   *lc;
+	uint32		operations = 1 << GUARDED_RECONFIGURE;
+	uint32	   *result;
+
+	if (!SplitIdentifierString(raw, ',', &names))
+	{
+		GUC_check_errdetail("The list must be operation names separated by commas.");
+		return false;
+	}
+	foreach(lc, names)
+	{
+		const char *name = (const char *) lfirst(lc);
+		GuardedOperation operation;
+
+		if (strcmp(name, "all") == 0)
+			operations = TFGUARD_ALL_OPERATIONS;
+		else if (tfguard_parse_operation(name, &operation))
+			operations |= 1 << operation;
+		else
+		{
+			GUC_check_errdetail("\"%s\" is not a guarded operation; the operations are %s, or \"all\".",
+								name, tfguard_operations_text(TFGUARD_ALL_OPERATIONS));
+			return false;
+		}
+	}
+	result = (uint32 *) tfguard_guc_malloc(sizeof(uint32));
+	if (result == NULL)
+		return false;
+	*result = operations;
+	*extra = result;
+	return true;
+}
+
+static void
+assign_guarded(const char *newval, void *extra)
+{
+	tfguard_guarded_operations = *((uint32 *) extra);
+}
+
 static void
 define_settings(void)
 {
@@ -298,6 +373,36 @@ define_settings(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	DefineCustomStringVariable("tfguard.guarded",
+							   "The operations tfguard guards.",
+							   "\"all\", or a comma-separated list of drop_database, drop_table, truncate, "
+							   "delete_all, update_all, mass_delete, mass_update, drop_column. "
+							   "reconfigure is always guarded. Set in the server configuration only.",
+							   &guarded_setting,
+							   "all",
+							   PGC_SIGHUP,
+							   GUC_LIST_INPUT,
+							   check_guarded, assign_guarded, NULL);
+
+	DefineCustomRealVariable("tfguard.max_share",
+							 "Share of a table's rows a transaction may remove or overwrite without an unlock.",
+							 "A transaction that removes (mass_delete) or overwrites (mass_update) this share "
+							 "of the rows of a table of at least tfguard.min_rows rows, or all of them, is refused.",
+							 &tfguard_max_share,
+							 0.5, 0.01, 1.0,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("tfguard.min_rows",
+							"Smallest table whose mass deletes and updates tfguard refuses.",
+							"Smaller tables are covered by delete_all and update_all only.",
+							&tfguard_min_rows,
+							100, 1, INT_MAX,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("tfguard");
 }
 
@@ -321,6 +426,8 @@ _PG_init(void)
 	object_access_hook = tfguard_object_access;
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = tfguard_ExecutorStart;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = tfguard_ExecutorFinish;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = tfguard_ProcessUtility;
 

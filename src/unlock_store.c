@@ -342,7 +342,7 @@ tfguard_unlock_store_end_session_approvals(void)
  * holds for other objects, these are found.
  */
 int
-tfguard_unlock_store_session_approvals(GuardedOperation operation, Oid object_oid,
+tfguard_unlock_store_session_approvals(uint32 operations, Oid object_oid,
 									   UnlockEntry *copies, int max)
 {
 	int			n = 0;
@@ -354,7 +354,7 @@ tfguard_unlock_store_session_approvals(GuardedOperation operation, Oid object_oi
 
 		if (entry->in_use && entry->approves != 0 &&
 			entry->object_oid == object_oid &&
-			(entry->operations & (1 << operation)) != 0 &&
+			(entry->operations & operations) != 0 &&
 			tfguard_unlock_pinned_here(entry) &&
 			tfguard_unlock_unusable_reason(entry) == NULL)
 			memcpy(&copies[n++], entry, sizeof(UnlockEntry));
