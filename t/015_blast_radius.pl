@@ -1,0 +1,155 @@
+# Judged by consequence, as an agent runs it (one connection per command):
+# what the statistics say does not change the verdict on "every row",
+# "all but one" or "90%"; deferred triggers are judged at commit;
+# track_counts off fails closed; tfguard.guarded, max_share and min_rows
+# come from the configuration file and a reload only, and reconfigure
+# can never be left out.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use TfguardTest;
+
+my $node = new_guarded_node('blast');
+$node->safe_psql('postgres', q{
+	CREATE ROLE agent LOGIN;
+	CREATE SCHEMA app AUTHORIZATION agent;
+	SET ROLE agent;
+	CREATE TABLE app.orders (id int PRIMARY KEY, amount int);
+	INSERT INTO app.orders SELECT g, g FROM generate_series(1, 2000) g;
+});
+
+# one-shot connections, as agents run commands
+sub agent
+{
+	my ($sql) = @_;
+	my ($ret, $out, $err) =
+	  $node->psql('postgres', $sql, extra_params => [ '-U', 'agent' ]);
+	return ($ret, $err);
+}
+sub rows
+{
+	return $node->safe_psql('postgres', 'SELECT count(*) FROM app.orders');
+}
+sub audited
+{
+	my ($operation) = @_;
+	return $node->safe_psql('postgres',
+		"SELECT count(*) FROM tfguard.audit_log WHERE operation = '$operation'");
+}
+
+my ($ret, $err) = agent('DELETE FROM app.orders WHERE id > 0');
+like($err, qr/tfguard refused mass_delete of table "app.orders"/,
+	'one-shot: DELETE ... WHERE id > 0 refused');
+like($err, qr/remove 2000 of the 2000 rows/, 'the refusal gives exact counts');
+is(rows(), 2000, 'rows intact');
+
+# Statistics that agree, that are missing, and that were reset: the same
+# verdicts.
+$node->safe_psql('postgres',
+	'ANALYZE app.orders; SELECT pg_stat_force_next_flush()');
+for my $stats ('flushed statistics', 'reset statistics')
+{
+	for my $case ([ 'every row', 'id > 0' ], [ 'all but one', 'id > 1' ],
+		[ '90%', 'id > 200' ])
+	{
+		($ret, $err) = agent("DELETE FROM app.orders WHERE $case->[1]");
+		like($err, qr/refused mass_delete/, "$stats: $case->[0] refused");
+	}
+	($ret, $err) = agent('DELETE FROM app.orders WHERE id > 1800');
+	is($ret, 0, "$stats: 10% goes through");
+	$node->safe_psql('postgres',
+		'INSERT INTO app.orders SELECT g, g FROM generate_series(1801, 2000) g');
+	$node->safe_psql('postgres',
+		q{SELECT pg_stat_reset_single_table_counters('app.orders'::regclass)});
+}
+is(rows(), 2000, 'rows intact after every refusal');
+
+# Statistics that say the table is ten times larger than it is: "every
+# row" and "all but one" are still refused (a look at the table itself).
+$node->safe_psql('postgres', q{
+	CREATE TABLE app.bloated (id int) WITH (autovacuum_enabled = off);
+	ALTER TABLE app.bloated OWNER TO agent;
+	INSERT INTO app.bloated SELECT generate_series(1, 20000);
+	SELECT pg_stat_force_next_flush();
+});
+# the agent's role removes 18000 rows with the guard's blessing: a token
+($ret, my $out, $err) = $node->psql('postgres', q{
+	SELECT tfguard.issue_token('agent', ARRAY['mass_delete'], ARRAY['app.bloated'], '5 min')
+});
+my ($secret) = $out =~ /(tfg1_\S+)/;
+$node->safe_psql('postgres', "SET tfguard.token = '$secret'; DELETE FROM app.bloated WHERE id > 2000",
+	extra_params => [ '-U', 'agent' ]);
+$node->safe_psql('postgres', 'SELECT pg_stat_force_next_flush()');
+($ret, $err) = agent('DELETE FROM app.bloated WHERE id > 0');
+like($err, qr/refused mass_delete/, 'statistics behind: every row refused');
+($ret, $err) = agent('DELETE FROM app.bloated WHERE id > 1');
+like($err, qr/refused mass_delete/, 'statistics behind: all but one refused');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM app.bloated'), 2000,
+	'rows intact');
+
+# A deferred constraint trigger that empties the table at commit.
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.marks (id int);
+	CREATE FUNCTION app.wipe() RETURNS trigger LANGUAGE plpgsql AS
+		$$ BEGIN DELETE FROM app.orders WHERE id > 0; RETURN NULL; END $$;
+	CREATE CONSTRAINT TRIGGER wipe AFTER INSERT ON app.marks
+		DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION app.wipe();
+});
+($ret, $err) = agent('BEGIN; INSERT INTO app.marks VALUES (1); COMMIT;');
+like($err, qr/refused mass_delete/, 'a deferred trigger is judged before commit');
+is(rows(), 2000, 'rows intact');
+$node->safe_psql('postgres', 'DROP TRIGGER wipe ON app.marks');
+
+# track_counts off: nothing can be counted, every change of a guarded
+# table is refused.
+($ret, $out, $err) = $node->psql('postgres',
+	'SET track_counts = off; DELETE FROM app.orders WHERE id = 1');
+like($err, qr/because track_counts is off/, 'track_counts off: fails closed');
+is(rows(), 2000, 'rows intact');
+
+# tfguard.guarded: update_all and mass_update left out by the DBA
+my $before = audited('update_all');
+$node->append_conf('postgresql.conf',
+	"tfguard.guarded = 'drop_database, drop_table, truncate, delete_all, mass_delete, drop_column'");
+$node->reload;
+($ret, $err) = agent('UPDATE app.orders SET amount = 0');
+is($ret, 0, 'guarded without update_all: UPDATE without WHERE runs');
+is(audited('update_all'), $before, 'and is not recorded');
+($ret, $err) = agent('DELETE FROM app.orders WHERE id > 0');
+like($err, qr/refused mass_delete/, 'mass_delete still guarded');
+
+# reconfigure cannot be left out
+$node->append_conf('postgresql.conf', "tfguard.guarded = 'drop_table'");
+$node->reload;
+is($node->safe_psql('postgres', 'SHOW tfguard.guarded'), 'drop_table',
+	'the list is what the file says');
+($ret, $out, $err) = $node->psql('postgres', 'DELETE FROM tfguard.audit_log');
+like($err, qr/refused reconfigure/, 'reconfigure is guarded whatever the list');
+($ret, $err) = agent('DELETE FROM app.orders WHERE id > 0');
+is($ret, 0, 'mass_delete left out: the DBA chose so');
+
+# a bad list is refused at reload; the last good one stays
+$node->append_conf('postgresql.conf', "tfguard.guarded = 'drop_tables'");
+$node->reload;
+is($node->safe_psql('postgres', 'SHOW tfguard.guarded'), 'drop_table',
+	'a misspelt list leaves the last good one');
+my $log = slurp_file($node->logfile);
+like($log, qr/"drop_tables" is not a guarded operation/, 'and the log says why');
+
+# max_share and min_rows
+$node->append_conf('postgresql.conf',
+	"tfguard.guarded = 'all'\ntfguard.max_share = 0.1\ntfguard.min_rows = 10");
+$node->reload;
+$node->safe_psql('postgres', q{
+	INSERT INTO app.orders SELECT g, g FROM generate_series(1, 100) g
+});
+($ret, $err) = agent('DELETE FROM app.orders WHERE id > 85');
+like($err, qr/remove 15 of the 100 rows.*max_share \(10%\)/,
+	'tfguard.max_share = 0.1: 15% refused');
+($ret, $err) = agent('DELETE FROM app.orders WHERE id > 95');
+is($ret, 0, 'and 5% goes through');
+
+done_testing();
