@@ -78,11 +78,20 @@ DELETE FROM orders;
 DELETE FROM orders WHERE 1 = 1;
 DO $$ BEGIN EXECUTE 'DELETE FROM orders WHERE true'; END $$;
 SQL
+step "Refused for DELETE FROM orders, it adds a WHERE that matches every row, then one that spares a few, then overwrites instead: tfguard judges what a statement destroys, not how it is written"
+psql_as agent shop -e <<'SQL'
+\set VERBOSITY terse
+\set SHOW_CONTEXT never
+DELETE FROM orders WHERE id > 0;
+DELETE FROM orders WHERE id > 100;
+UPDATE orders SET total = 0 WHERE id > 0;
+ALTER TABLE orders DROP COLUMN total;
+SQL
 
 step "Every attempt was refused; counting the rows shows the data is intact"
 psql_as agent shop -c "SELECT (SELECT count(*) FROM customers) AS customers,
   (SELECT count(*) FROM orders) AS orders"
-step "Ordinary work goes on: the agent deletes one order with a WHERE, which is not an irreversible operation"
+step "Ordinary work goes on: the agent deletes one order with a WHERE, which destroys nothing worth a human's decision"
 psql_as agent shop -e -c "DELETE FROM orders WHERE id = 42 RETURNING id, total"
 
 step "The agent drops the archive table it was asked to remove, in a session it keeps open, and is refused"

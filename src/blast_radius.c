@@ -73,6 +73,9 @@ typedef struct ChangedTable
 	bool		removal_settled;	/* decided (allowed, warned) or not guarded */
 	bool		overwrite_settled;
 	bool		guard_known;	/* whether the table is guarded was looked up */
+	/* its counters; they stay put until the statistics are flushed, which
+	 * never happens inside a transaction */
+	PgStat_TableStatus *counters;
 } ChangedTable;
 
 /*
@@ -193,17 +196,23 @@ tfguard_note_changed_relations(PlannedStmt *stmt)
  * subtransaction's counts leave the chain.)
  */
 static void
-transaction_counts(Oid relid, int64 *inserted, int64 *updated, int64 *deleted)
+transaction_counts(ChangedTable *table, int64 *inserted, int64 *updated,
+				   int64 *deleted)
 {
-	PgStat_EntryRef *entry_ref;
 	PgStat_TableXactStatus *trans;
 
 	*inserted = *updated = *deleted = 0;
-	entry_ref = pgstat_fetch_pending_entry(PGSTAT_KIND_RELATION, MyDatabaseId, relid);
-	if (entry_ref == NULL || entry_ref->pending == NULL)
-		return;
-	for (trans = ((PgStat_TableStatus *) entry_ref->pending)->trans;
-		 trans != NULL; trans = trans->upper)
+	if (table->counters == NULL)
+	{
+		PgStat_EntryRef *entry_ref;
+
+		entry_ref = pgstat_fetch_pending_entry(PGSTAT_KIND_RELATION, MyDatabaseId,
+											   table->relid);
+		if (entry_ref == NULL || entry_ref->pending == NULL)
+			return;
+		table->counters = (PgStat_TableStatus *) entry_ref->pending;
+	}
+	for (trans = table->counters->trans; trans != NULL; trans = trans->upper)
 	{
 		*inserted += trans->tuples_inserted;
 		*updated += trans->tuples_updated;
@@ -408,7 +417,7 @@ tfguard_judge_changed_relations_now(void)
 
 		if (table->removal_settled && table->overwrite_settled)
 			continue;
-		transaction_counts(table->relid, &inserted, &updated, &deleted);
+		transaction_counts(table, &inserted, &updated, &deleted);
 		judge_removed = !table->removal_settled &&
 			deleted - inserted >= table->next_removed;
 		judge_updated = !table->overwrite_settled &&

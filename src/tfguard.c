@@ -196,7 +196,17 @@ tfguard_ExecutorFinish(QueryDesc *queryDesc)
 	else
 		standard_ExecutorFinish(queryDesc);
 
-	if (guard_is_active())
+	/*
+	 * Rows change only in DELETE, UPDATE and MERGE plans (and modifying
+	 * CTEs), those a trigger or function runs included: each is judged at
+	 * the end of its own run.  Reads and INSERTs skip the judgement.
+	 */
+	if ((queryDesc->operation == CMD_DELETE || queryDesc->operation == CMD_UPDATE ||
+#ifdef HAVE_MERGE
+		 queryDesc->operation == CMD_MERGE ||
+#endif
+		 queryDesc->plannedstmt->hasModifyingCTE) &&
+		guard_is_active())
 		tfguard_judge_changed_relations();
 }
 
