@@ -40,9 +40,10 @@ DELETE FROM br.orders;
 :refused
 DELETE FROM br.orders WHERE id > 0;
 :refused
-DELETE FROM br.orders WHERE id IS NOT NULL;
+-- (on a NOT NULL column, PostgreSQL 17 and later fold these away: delete_all)
+DELETE FROM br.orders WHERE amount IS NOT NULL;
 :refused
-DELETE FROM br.orders WHERE id = id;
+DELETE FROM br.orders WHERE amount = amount;
 :refused
 UPDATE br.orders SET amount = 0;
 :refused
