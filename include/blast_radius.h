@@ -9,19 +9,10 @@
 #ifndef TFGUARD_BLAST_RADIUS_H
 #define TFGUARD_BLAST_RADIUS_H
 
+#include "nodes/execnodes.h"
 #include "nodes/plannodes.h"
 
-extern void tfguard_note_changed_relations(PlannedStmt *stmt);
-extern void tfguard_judge_changed_relations_now(void);
-
-/* Called at the end of every executor run: nothing to do in most transactions. */
-extern bool tfguard_transaction_changed_relations;
-
-static inline void
-tfguard_judge_changed_relations(void)
-{
-	if (unlikely(tfguard_transaction_changed_relations))
-		tfguard_judge_changed_relations_now();
-}
+extern void tfguard_check_countable(PlannedStmt *stmt);
+extern void tfguard_judge_changes_of(EState *estate);
 
 #endif							/* TFGUARD_BLAST_RADIUS_H */

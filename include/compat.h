@@ -140,15 +140,12 @@
 
 /*
  * The same on every supported version, kept under the names the rest of
- * the code uses: MERGE and TidRangeScan exist; ModifyTable has a single
- * subplan, its outer plan, which a walk over lefttree already reaches; the
- * ProcessUtility hook takes "readOnlyTree"; getObjectDescription() takes
+ * the code uses: MERGE and TidRangeScan exist; the ProcessUtility hook
+ * takes "readOnlyTree"; getObjectDescription() takes
  * "missing_ok"; A_Const carries its own null flag.
  */
 #define HAVE_MERGE 1
 #define HAVE_TID_RANGE_SCAN 1
-#define ModifyTableSubplans(mt) list_make1(outerPlan(mt))
-#define ModifyTableChildrenBesideLefttree(mt) NIL
 #define PROCESS_UTILITY_PARAMS \
 	PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \
 	ProcessUtilityContext context, ParamListInfo params, \

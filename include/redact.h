@@ -11,6 +11,6 @@
 
 extern void tfguard_redact_init(void);
 extern const char *tfguard_redact_tokens(const char *text);
-extern void tfguard_redact_activity(const char *query);
+extern void tfguard_redact_activity(void);
 
 #endif							/* TFGUARD_REDACT_H */

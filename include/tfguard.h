@@ -20,6 +20,7 @@
 #define TFGUARD_H
 
 #include "compat.h"
+#include "miscadmin.h"
 
 /* Every unlock-token secret starts so, for people and secret scanners. */
 #define TFGUARD_TOKEN_PREFIX "tfg1_"
@@ -116,5 +117,23 @@ extern int	tfguard_audit_timeout_ms;
 extern uint32 tfguard_guarded_operations;	/* tfguard.guarded, as a set */
 extern double tfguard_max_share;
 extern int	tfguard_min_rows;
+
+/*
+ * The guard looks at nothing when it is off, and stands aside entirely
+ * while pg_upgrade restores a cluster (it drops and recreates objects as
+ * part of its normal work).
+ */
+static inline bool
+tfguard_guard_is_active(void)
+{
+	return tfguard_mode != GUARD_MODE_OFF && !IsBinaryUpgrade;
+}
+
+/* Is the operation among those tfguard.guarded names?  reconfigure always is. */
+static inline bool
+tfguard_operation_guarded(GuardedOperation operation)
+{
+	return (tfguard_guarded_operations & (1 << operation)) != 0;
+}
 
 #endif							/* TFGUARD_H */

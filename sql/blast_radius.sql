@@ -94,7 +94,8 @@ DELETE FROM br.orders WHERE id <= 400;
 ROLLBACK;
 SELECT * FROM br.intact;
 
--- every route: a foreign key's ON DELETE CASCADE, a modifying CTE, a
+-- every route: a foreign key's ON DELETE CASCADE (refused at the table it
+-- empties, when the cascade crosses the limit), a modifying CTE, a
 -- generic plan, an SQL function, a rule, a trigger, MERGE
 DELETE FROM br.customers WHERE id <= 120;
 :refused

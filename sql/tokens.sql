@@ -65,6 +65,9 @@ SET tfguard.token = 'tfg1_0123456789abcdef0123456789abcdef01234567';
 SELECT overlay(:'tok' PLACING CASE WHEN right(:'tok', 1) = '0' THEN '1' ELSE '0' END
 	FROM 45) AS tampered \gset
 SET tfguard.token = :'tampered';
+-- the real secret with anything appended is not the secret
+SELECT :'tok' || 'x' AS tok_appended \gset
+SET tfguard.token = :'tok_appended';
 -- issued for another role, another database, revoked, expired
 SET tfguard.token = :'tok_otherrole';
 SET tfguard.token = :'tok_otherdb';

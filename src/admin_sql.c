@@ -20,7 +20,6 @@
  */
 #include "postgres.h"
 
-#include "access/transam.h"
 #include "access/xlog.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -30,11 +29,9 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "utils/acl.h"
-#include "utils/array.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "audit.h"
@@ -488,10 +485,6 @@ grant_approval(const Request *request, GuardedOperation operation, Oid role,
 }
 
 /*
- * tfguard.approve(audit_id, ttl, reason): unlock that operation on that
- * object for the session that was refused.  Returns the approval's id.
- */
-/*
  * approve() and deny() of the same request take turns: a deny that ran
  * while an approval was being granted must still end it.
  */
@@ -503,6 +496,10 @@ serialize_decisions_on(int64 request)
 						Int32GetDatum((int32) request));
 }
 
+/*
+ * tfguard.approve(audit_id, ttl, reason): unlock that operation on that
+ * object for the session that was refused.  Returns the approval's id.
+ */
 Datum
 tfguard_approve(PG_FUNCTION_ARGS)
 {

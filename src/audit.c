@@ -495,6 +495,13 @@ tfguard_audit_table_lookup(void)
 	/* a walsender or other process without a database has no audit table */
 	if (!OidIsValid(MyDatabaseId))
 		return InvalidOid;
+	/* elsewhere there is none, for good: nothing to watch */
+	if (!in_home_database())
+	{
+		tfguard_audit_table_cached = InvalidOid;
+		tfguard_audit_table_known = true;
+		return InvalidOid;
+	}
 	if (!callbacks_registered)
 	{
 		CacheRegisterRelcacheCallback(forget_audit_table, (Datum) 0);
@@ -503,7 +510,7 @@ tfguard_audit_table_lookup(void)
 		callbacks_registered = true;
 	}
 	nspid = get_namespace_oid("tfguard", true);
-	tfguard_audit_table_cached = OidIsValid(nspid) && in_home_database() ?
+	tfguard_audit_table_cached = OidIsValid(nspid) ?
 		get_relname_relid("audit_log", nspid) : InvalidOid;
 	tfguard_audit_table_known = true;
 	return tfguard_audit_table_cached;

@@ -15,10 +15,11 @@
  * per transaction, batches within one transaction add up: three DELETEs
  * of a third each, or a loop removing one row at a time.
  *
- * The judgement runs at the end of every executor run, at every nesting
- * level (ExecutorFinish, after the statement's AFTER triggers and
- * foreign-key actions), and once more just before commit (deferred
- * triggers).  The first point at which the transaction's removals cross
+ * The judgement runs at the end of every run of a DELETE, UPDATE or MERGE
+ * plan, at every nesting level (ExecutorFinish, after the statement's
+ * AFTER triggers and foreign-key actions, whose own runs are judged at
+ * their ends), on the tables that run wrote to, and once more just before
+ * commit on every table past the smallest refusable change.  The first point at which the transaction's removals cross
  * the limit refuses, and the error rolls back everything the statement
  * did.  Nothing commits that crossed it unrefused.
  *
@@ -32,8 +33,10 @@
  * not nearly empty; counting stops as soon as enough rows are seen to
  * prove the change under the limit; and after a count, the next one
  * waits until the counters could have reached the limit.  So ordinary
- * work (changes of fewer than max_share * min_rows rows) never counts,
- * and a large qualified DELETE counts at most once, early-stopped.
+ * work (changes of fewer than max_share * min_rows rows of a table in a
+ * transaction) costs a comparison per table written, with no allocation
+ * and no lookup, and a large qualified DELETE counts at most once,
+ * early-stopped.
  *
  * The counters exist only while track_counts is on; with it off (only a
  * superuser can turn it off) tfguard cannot count, and refuses any
@@ -51,19 +54,23 @@
 #include "access/xact.h"
 #include "catalog/pg_am.h"
 #include "miscadmin.h"
+#include "nodes/execnodes.h"
 #include "parser/parsetree.h"
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
-#include "utils/pgstat_internal.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "blast_radius.h"
 #include "decide.h"
 #include "relation.h"
+#include "transaction_list.h"
 
-/* One table a DELETE, UPDATE or MERGE of this transaction wrote to. */
+/*
+ * One table whose counters in this transaction passed the smallest change
+ * that can be refused: what was decided, and when to look again.
+ */
 typedef struct ChangedTable
 {
 	Oid			relid;
@@ -72,27 +79,23 @@ typedef struct ChangedTable
 	int64		next_overwritten;	/* ... or the updated, this */
 	bool		removal_settled;	/* decided (allowed, warned) or not guarded */
 	bool		overwrite_settled;
-	bool		guard_known;	/* whether the table is guarded was looked up */
-	/* its counters; they stay put until the statistics are flushed, which
-	 * never happens inside a transaction */
+	/*
+	 * its counters: they stay put until the statistics are flushed, which
+	 * never happens inside a transaction
+	 */
 	PgStat_TableStatus *counters;
 } ChangedTable;
 
 /*
- * The tables, in TopTransactionContext; forgotten with it by a reset
- * callback, so that a transaction that changes no table pays nothing.
+ * The tables (ChangedTable *), forgotten with the transaction.  A
+ * transaction that changes fewer rows of every table than the smallest
+ * refusable change never adds one, and pays nothing.
  */
-static List *changed_tables = NIL;
-static MemoryContextCallback forget_callback;
-bool		tfguard_transaction_changed_relations = false;
+static TransactionList changed_tables;
 static bool commit_check_registered = false;
 
-static void
-forget_changed_tables(void *arg)
-{
-	changed_tables = NIL;
-	tfguard_transaction_changed_relations = false;
-}
+static void judge_before_commit(XactEvent event, void *arg);
+static void judge_changed_tables(void);
 
 /* The smallest change that can be refused: max_share of min_rows. */
 static int64
@@ -101,19 +104,36 @@ smallest_refusable(void)
 	return Max((int64) 1, (int64) ceil(tfguard_max_share * tfguard_min_rows));
 }
 
+/* The table's state, made when its counters first pass the smallest refusable change. */
 static ChangedTable *
-find_changed_table(Oid relid)
+changed_table(Oid relid, PgStat_TableStatus *counters)
 {
 	ListCell   *lc;
+	ChangedTable *table;
+	MemoryContext oldcontext;
 
-	foreach(lc, changed_tables)
+	foreach(lc, changed_tables.list)
 	{
-		ChangedTable *table = (ChangedTable *) lfirst(lc);
-
+		table = (ChangedTable *) lfirst(lc);
 		if (table->relid == relid)
 			return table;
 	}
-	return NULL;
+
+	if (!commit_check_registered)
+	{
+		/* once per backend, never unregistered: see session_unlock.c */
+		RegisterXactCallback(judge_before_commit, NULL);
+		commit_check_registered = true;
+	}
+	oldcontext = transaction_list_switch_to(&changed_tables);
+	table = palloc0(sizeof(ChangedTable));
+	table->relid = relid;
+	table->counters = counters;
+	table->next_removed = smallest_refusable();
+	table->next_overwritten = smallest_refusable();
+	changed_tables.list = lappend(changed_tables.list, table);
+	MemoryContextSwitchTo(oldcontext);
+	return table;
 }
 
 /* Before commit, after deferred triggers: the last point to refuse. */
@@ -123,70 +143,36 @@ judge_before_commit(XactEvent event, void *arg)
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT ||
 		event == XACT_EVENT_PRE_PREPARE)
 	{
-		if (tfguard_mode != GUARD_MODE_OFF && !IsBinaryUpgrade)
-			tfguard_judge_changed_relations();
+		if (changed_tables.list != NIL && tfguard_guard_is_active())
+			judge_changed_tables();
 	}
 }
 
 /*
+ * Called at ExecutorStart for plans that may delete or update rows.
  * Without the statistics counters nothing can be counted: refuse every
  * change of a guarded table rather than let a mass removal through.
  */
-static void
-refuse_uncountable(PlannedStmt *stmt, Oid relid)
+void
+tfguard_check_countable(PlannedStmt *stmt)
 {
 	GuardedOperation operation = stmt->commandType == CMD_UPDATE ?
 		GUARDED_MASS_UPDATE : GUARDED_MASS_DELETE;
-	GuardedAttempt attempt;
-
-	if (tfguard_relation_is_guarded(relid, operation, &attempt))
-	{
-		attempt.rows_changed = -1;
-		attempt.rows_held = -1;
-		tfguard_decide(&attempt);
-	}
-}
-
-/*
- * Called at ExecutorStart for every plan that may delete or update rows:
- * remember the tables it writes to, for the judgement after it ran.
- */
-void
-tfguard_note_changed_relations(PlannedStmt *stmt)
-{
 	ListCell   *lc;
 
+	if (likely(pgstat_track_counts))
+		return;
 	foreach(lc, stmt->resultRelations)
 	{
-		Oid			relid = rt_fetch(lfirst_int(lc), stmt->rtable)->relid;
-		ChangedTable *table;
-		MemoryContext oldcontext;
+		GuardedAttempt attempt;
 
-		if (!pgstat_track_counts)
-			refuse_uncountable(stmt, relid);
-		if (find_changed_table(relid) != NULL)
-			continue;
-
-		if (!tfguard_transaction_changed_relations)
+		if (tfguard_relation_is_guarded(rt_fetch(lfirst_int(lc), stmt->rtable)->relid,
+										operation, &attempt))
 		{
-			forget_callback.func = forget_changed_tables;
-			forget_callback.arg = NULL;
-			MemoryContextRegisterResetCallback(TopTransactionContext, &forget_callback);
-			tfguard_transaction_changed_relations = true;
+			attempt.rows_changed = -1;
+			attempt.rows_held = -1;
+			tfguard_decide(&attempt);
 		}
-		if (!commit_check_registered)
-		{
-			/* once per backend, never unregistered: see session_unlock.c */
-			RegisterXactCallback(judge_before_commit, NULL);
-			commit_check_registered = true;
-		}
-		oldcontext = MemoryContextSwitchTo(TopTransactionContext);
-		table = palloc0(sizeof(ChangedTable));
-		table->relid = relid;
-		table->next_removed = smallest_refusable();
-		table->next_overwritten = smallest_refusable();
-		changed_tables = lappend(changed_tables, table);
-		MemoryContextSwitchTo(oldcontext);
 	}
 }
 
@@ -195,24 +181,14 @@ tfguard_note_changed_relations(PlannedStmt *stmt)
  * and deleted, at every subtransaction level still alive.  (A rolled-back
  * subtransaction's counts leave the chain.)
  */
-static void
-transaction_counts(ChangedTable *table, int64 *inserted, int64 *updated,
+static inline void
+transaction_counts(PgStat_TableStatus *counters, int64 *inserted, int64 *updated,
 				   int64 *deleted)
 {
 	PgStat_TableXactStatus *trans;
 
 	*inserted = *updated = *deleted = 0;
-	if (table->counters == NULL)
-	{
-		PgStat_EntryRef *entry_ref;
-
-		entry_ref = pgstat_fetch_pending_entry(PGSTAT_KIND_RELATION, MyDatabaseId,
-											   table->relid);
-		if (entry_ref == NULL || entry_ref->pending == NULL)
-			return;
-		table->counters = (PgStat_TableStatus *) entry_ref->pending;
-	}
-	for (trans = table->counters->trans; trans != NULL; trans = trans->upper)
+	for (trans = counters->trans; trans != NULL; trans = trans->upper)
 	{
 		*inserted += trans->tuples_inserted;
 		*updated += trans->tuples_updated;
@@ -309,18 +285,14 @@ spread_blocks_hold_rows(Relation rel)
 }
 
 static void
-decide_on_change(ChangedTable *table, GuardedOperation operation,
-				 int64 changed, int64 held)
+decide_on_change(ChangedTable *table, GuardedAttempt *attempt,
+				 GuardedOperation operation, int64 changed, int64 held)
 {
-	GuardedAttempt attempt;
-
-	if (tfguard_relation_is_guarded(table->relid, operation, &attempt))
-	{
-		attempt.rows_changed = changed;
-		attempt.rows_held = held;
-		tfguard_decide(&attempt);
-	}
-	/* allowed by an unlock, warned about, or not guarded: settled */
+	attempt->operation = operation;
+	attempt->rows_changed = changed;
+	attempt->rows_held = held;
+	tfguard_decide(attempt);
+	/* allowed by an unlock, or warned about: settled */
 	if (operation == GUARDED_MASS_DELETE)
 		table->removal_settled = true;
 	else
@@ -333,7 +305,8 @@ decide_on_change(ChangedTable *table, GuardedOperation operation,
  * limit if more than removed * (1 - share) / share rows are still there.
  */
 static void
-judge_removal(Relation rel, ChangedTable *table, int64 removed)
+judge_removal(Relation rel, ChangedTable *table, GuardedAttempt *attempt,
+			  int64 removed)
 {
 	double		share = tfguard_max_share;
 	int64		estimate = statistics_live_rows(table->relid);
@@ -356,7 +329,7 @@ judge_removal(Relation rel, ChangedTable *table, int64 removed)
 		table->next_removed = Max(removed + 1, (int64) ceil(share * Max(held, tfguard_min_rows)));
 		return;
 	}
-	decide_on_change(table, GUARDED_MASS_DELETE, removed, held);
+	decide_on_change(table, attempt, GUARDED_MASS_DELETE, removed, held);
 }
 
 /*
@@ -366,8 +339,8 @@ judge_removal(Relation rel, ChangedTable *table, int64 removed)
  * rows it had inserted itself.
  */
 static void
-judge_overwrite(Relation rel, ChangedTable *table, int64 updated,
-				int64 inserted, int64 deleted)
+judge_overwrite(Relation rel, ChangedTable *table, GuardedAttempt *attempt,
+				int64 updated, int64 inserted, int64 deleted)
 {
 	double		share = tfguard_max_share;
 	int64		estimate = statistics_live_rows(table->relid);
@@ -393,63 +366,111 @@ judge_overwrite(Relation rel, ChangedTable *table, int64 updated,
 			Max((int64) 1, (int64) ceil(share * Max(held, tfguard_min_rows)) - overwritten);
 		return;
 	}
-	decide_on_change(table, GUARDED_MASS_UPDATE, overwritten, held);
+	decide_on_change(table, attempt, GUARDED_MASS_UPDATE, overwritten, held);
 }
 
 /*
- * Judge every table this transaction changed whose counters reached the
- * point where the limit may have been crossed.
+ * Judge one table whose counters passed the smallest refusable change, if
+ * they reached the point where the limit may have been crossed.
+ */
+static void
+judge_table(ChangedTable *table, Relation rel)
+{
+	int64		inserted,
+				updated,
+				deleted;
+	bool		judge_removed,
+				judge_updated;
+	GuardedAttempt attempt;
+
+	if (table->removal_settled && table->overwrite_settled)
+		return;
+	transaction_counts(table->counters, &inserted, &updated, &deleted);
+	judge_removed = !table->removal_settled &&
+		deleted - inserted >= table->next_removed;
+	judge_updated = !table->overwrite_settled &&
+		updated >= table->next_overwritten;
+	if (!judge_removed && !judge_updated)
+		return;
+
+	/*
+	 * Not a heap, temporary, created by this transaction, or the operation
+	 * left out of tfguard.guarded: not judged, now or later.
+	 */
+	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
+	{
+		table->removal_settled = table->overwrite_settled = true;
+		return;
+	}
+	if (judge_removed)
+	{
+		if (tfguard_relation_is_guarded(table->relid, GUARDED_MASS_DELETE, &attempt))
+			judge_removal(rel, table, &attempt, deleted - inserted);
+		else
+			table->removal_settled = true;
+	}
+	if (judge_updated)
+	{
+		if (tfguard_relation_is_guarded(table->relid, GUARDED_MASS_UPDATE, &attempt))
+			judge_overwrite(rel, table, &attempt, updated, inserted, deleted);
+		else
+			table->overwrite_settled = true;
+	}
+}
+
+/*
+ * Called at the end of every run of a DELETE, UPDATE or MERGE plan: judge
+ * the tables it wrote to.  Their counters hang off their relcache entries,
+ * so a statement that changed few rows costs a walk over its result
+ * relations and a comparison each.  (Rows change only in such runs, the
+ * runs of triggers and foreign-key actions included, each judged at its
+ * own end.)
  */
 void
-tfguard_judge_changed_relations_now(void)
+tfguard_judge_changes_of(EState *estate)
 {
+	int64		smallest = smallest_refusable();
 	ListCell   *lc;
 
-	foreach(lc, changed_tables)
+	foreach(lc, estate->es_opened_result_relations)
 	{
-		ChangedTable *table = (ChangedTable *) lfirst(lc);
+		Relation	rel = ((ResultRelInfo *) lfirst(lc))->ri_RelationDesc;
+		PgStat_TableStatus *counters = rel->pgstat_info;
 		int64		inserted,
 					updated,
 					deleted;
-		bool		judge_removed,
-					judge_updated;
+
+		if (counters == NULL || counters->trans == NULL)
+			continue;
+		transaction_counts(counters, &inserted, &updated, &deleted);
+		if (deleted - inserted < smallest && updated < smallest)
+			continue;
+		judge_table(changed_table(RelationGetRelid(rel), counters), rel);
+	}
+}
+
+/*
+ * Before commit: every table past the smallest refusable change, once
+ * more (a deferred trigger's changes are judged at its own runs' ends
+ * too; this is the backstop).
+ */
+static void
+judge_changed_tables(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, changed_tables.list)
+	{
+		ChangedTable *table = (ChangedTable *) lfirst(lc);
 		Relation	rel;
 
 		if (table->removal_settled && table->overwrite_settled)
 			continue;
-		transaction_counts(table, &inserted, &updated, &deleted);
-		judge_removed = !table->removal_settled &&
-			deleted - inserted >= table->next_removed;
-		judge_updated = !table->overwrite_settled &&
-			updated >= table->next_overwritten;
-		if (!judge_removed && !judge_updated)
-			continue;
-		if (!table->guard_known)
-		{
-			GuardedAttempt attempt;
-
-			/* temporary, or created by this transaction: nothing to judge */
-			table->guard_known = true;
-			if (!tfguard_relation_is_guarded(table->relid, GUARDED_MASS_DELETE, &attempt))
-			{
-				table->removal_settled = table->overwrite_settled = true;
-				continue;
-			}
-		}
-
-		/* gone (dropped in this transaction), or not a heap: nothing to count */
+		/* gone: dropped in this transaction, nothing left to judge */
 		rel = RelationIdGetRelation(table->relid);
 		if (rel == NULL)
 			continue;
-		if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
-		{
-			RelationClose(rel);
-			continue;
-		}
-		if (judge_removed)
-			judge_removal(rel, table, deleted - inserted);
-		if (judge_updated)
-			judge_overwrite(rel, table, updated, inserted, deleted);
+		judge_table(table, rel);
 		RelationClose(rel);
 	}
 }

@@ -155,8 +155,7 @@ classify_column_drop(Oid relid, int attnum)
 
 	if (attnum <= 0 || get_rel_relkind(relid) != RELKIND_RELATION)
 		return;
-	if ((tfguard_guarded_operations & (1 << GUARDED_DROP_COLUMN)) == 0 ||
-		!tfguard_relation_is_guarded(relid, GUARDED_DROP_COLUMN, &attempt) ||
+	if (!tfguard_relation_is_guarded(relid, GUARDED_DROP_COLUMN, &attempt) ||
 		!ActiveSnapshotSet() || !table_holds_rows(relid))
 		return;
 	attempt.column_name = get_attname(relid, (AttrNumber) attnum, true);

@@ -45,6 +45,24 @@
 typedef bool (*PlanVisitor) (Plan *plan, void *context);
 
 /*
+ * The range table entries a ModifyTable writes through: most name one
+ * (kept without allocating, as every UPDATE by key passes here), the rest
+ * a set (partitions, inheritance children, the named root).
+ */
+typedef struct TargetSet
+{
+	Index		single;			/* the one entry, or 0 */
+	Bitmapset  *many;			/* else the set of them */
+} TargetSet;
+
+static inline bool
+is_target(const TargetSet *targets, int varno)
+{
+	return targets->many == NULL ? varno == (int) targets->single :
+		bms_is_member(varno, targets->many);
+}
+
+/*
  * The plan nodes directly below "plan".  Subqueries reached through SubPlan
  * expressions are separate entries of PlannedStmt.subplans, not children.
  */
@@ -72,9 +90,6 @@ plan_children(Plan *plan)
 			return lappend(children, ((SubqueryScan *) plan)->subplan);
 		case T_CustomScan:
 			return list_concat(children, ((CustomScan *) plan)->custom_plans);
-		case T_ModifyTable:
-			return list_concat(children,
-							   ModifyTableChildrenBesideLefttree((ModifyTable *) plan));
 		default:
 			return children;
 	}
@@ -105,7 +120,7 @@ plan_tree_walk(Plan *plan, PlanVisitor visit, void *context)
  * names the range table entry the column came from.
  */
 static bool
-expression_references_target(Node *node, Bitmapset *targets)
+expression_references_target(Node *node, const TargetSet *targets)
 {
 	if (node == NULL)
 		return false;
@@ -115,16 +130,16 @@ expression_references_target(Node *node, Bitmapset *targets)
 		int			varno = IS_SPECIAL_VARNO(var->varno) ?
 			(int) var->varnosyn : (int) var->varno;
 
-		return varno > 0 && bms_is_member(varno, targets);
+		return varno > 0 && is_target(targets, varno);
 	}
 	if (IsA(node, CurrentOfExpr))
-		return bms_is_member((int) ((CurrentOfExpr *) node)->cvarno, targets);
+		return is_target(targets, (int) ((CurrentOfExpr *) node)->cvarno);
 	return expression_tree_walker(node, expression_references_target,
 								  (void *) targets);
 }
 
 static bool
-nestloop_params_reference_target(List *nestParams, Bitmapset *targets)
+nestloop_params_reference_target(List *nestParams, const TargetSet *targets)
 {
 	ListCell   *lc;
 
@@ -164,7 +179,7 @@ gating_qual_is_constant_false(Node *resconstantqual)
  * whether they filter the target depends on the side it is on.
  */
 static bool
-node_filters_target(Plan *plan, Bitmapset *targets)
+node_filters_target(Plan *plan, const TargetSet *targets)
 {
 	Node	   *conditions = NULL;
 
@@ -197,7 +212,7 @@ node_filters_target(Plan *plan, Bitmapset *targets)
 
 /* Do the join's clauses, or the parameters a nested loop passes, name the target? */
 static bool
-join_clauses_reference_target(Plan *plan, Bitmapset *targets)
+join_clauses_reference_target(Plan *plan, const TargetSet *targets)
 {
 	if (expression_references_target((Node *) ((Join *) plan)->joinqual, targets))
 		return true;
@@ -234,15 +249,15 @@ node_scans_target(Plan *plan, void *context)
 #endif
 		case T_ForeignScan:
 		case T_CustomScan:
-			return bms_is_member((int) ((Scan *) plan)->scanrelid,
-								 (Bitmapset *) context);
+			return is_target((const TargetSet *) context,
+							 (int) ((Scan *) plan)->scanrelid);
 		default:
 			return false;
 	}
 }
 
 static bool
-subtree_scans_target(Plan *plan, Bitmapset *targets)
+subtree_scans_target(Plan *plan, const TargetSet *targets)
 {
 	return plan_tree_walk(plan, node_scans_target, (void *) targets);
 }
@@ -279,7 +294,7 @@ join_preserves_side(JoinType jointype, bool outer_side)
  * branch that does not hold the target, filters nothing of it.
  */
 static bool
-target_rows_restricted(Plan *plan, Bitmapset *targets)
+target_rows_restricted(Plan *plan, const TargetSet *targets)
 {
 	ListCell   *lc;
 	bool		any_target_child = false;
@@ -363,33 +378,34 @@ decide_on_emptied_relations(PlannedStmt *stmt, ModifyTable *mt,
 	}
 }
 
-static Bitmapset *
-target_range_table_indexes(ModifyTable *mt)
+/* The result relations, the nominal one and the root, as a TargetSet. */
+static void
+target_range_table_indexes(ModifyTable *mt, TargetSet *targets)
 {
-	Bitmapset  *targets = NULL;
 	ListCell   *lc;
 
+	targets->many = NULL;
+	targets->single = mt->resultRelations != NIL ?
+		(Index) linitial_int(mt->resultRelations) : mt->nominalRelation;
+	if (list_length(mt->resultRelations) <= 1 && targets->single > 0 &&
+		(mt->nominalRelation == 0 || mt->nominalRelation == targets->single) &&
+		(mt->rootRelation == 0 || mt->rootRelation == targets->single))
+		return;
+
+	targets->single = 0;
 	foreach(lc, mt->resultRelations)
-		targets = bms_add_member(targets, lfirst_int(lc));
+		targets->many = bms_add_member(targets->many, lfirst_int(lc));
 	if (mt->nominalRelation > 0)
-		targets = bms_add_member(targets, (int) mt->nominalRelation);
+		targets->many = bms_add_member(targets->many, (int) mt->nominalRelation);
 	if (mt->rootRelation > 0)
-		targets = bms_add_member(targets, (int) mt->rootRelation);
-	return targets;
+		targets->many = bms_add_member(targets->many, (int) mt->rootRelation);
 }
 
-/* Does every subplan under the ModifyTable restrict the target's rows? */
+/* Does the plan under the ModifyTable (its only one) restrict the target's rows? */
 static bool
-subplans_restrict_target(ModifyTable *mt, Bitmapset *targets)
+subplans_restrict_target(ModifyTable *mt, const TargetSet *targets)
 {
-	ListCell   *lc;
-
-	foreach(lc, ModifyTableSubplans(mt))
-	{
-		if (!target_rows_restricted((Plan *) lfirst(lc), targets))
-			return false;
-	}
-	return true;
+	return target_rows_restricted(outerPlan(mt), targets);
 }
 
 #ifdef HAVE_MERGE
@@ -399,7 +415,7 @@ subplans_restrict_target(ModifyTable *mt, Bitmapset *targets)
  * that match no source row?
  */
 static bool
-merge_acts_unconditionally(ModifyTable *mt, Bitmapset *targets,
+merge_acts_unconditionally(ModifyTable *mt, const TargetSet *targets,
 						   CmdType command, bool matched)
 {
 	ListCell   *lc_list;
@@ -430,7 +446,7 @@ merge_acts_unconditionally(ModifyTable *mt, Bitmapset *targets,
  * a condition.
  */
 static bool
-merge_acts_on_every_row(ModifyTable *mt, Bitmapset *targets, CmdType command)
+merge_acts_on_every_row(ModifyTable *mt, const TargetSet *targets, CmdType command)
 {
 	if (!merge_acts_unconditionally(mt, targets, command, true))
 		return false;
@@ -451,7 +467,7 @@ merge_acts_on_every_row(ModifyTable *mt, Bitmapset *targets, CmdType command)
 static bool
 modify_table_is_unrestricted(ModifyTable *mt, GuardedOperation *operation)
 {
-	Bitmapset  *targets;
+	TargetSet	targets;
 	bool		unrestricted = false;
 
 	if (mt->operation != CMD_DELETE && mt->operation != CMD_UPDATE
@@ -461,26 +477,26 @@ modify_table_is_unrestricted(ModifyTable *mt, GuardedOperation *operation)
 		)
 		return false;
 
-	targets = target_range_table_indexes(mt);
+	target_range_table_indexes(mt, &targets);
 	if (mt->operation == CMD_DELETE || mt->operation == CMD_UPDATE)
 	{
-		unrestricted = !subplans_restrict_target(mt, targets);
+		unrestricted = !subplans_restrict_target(mt, &targets);
 		*operation = mt->operation == CMD_DELETE ?
 			GUARDED_DELETE_ALL : GUARDED_UPDATE_ALL;
 	}
 #ifdef HAVE_MERGE
-	else if (merge_acts_on_every_row(mt, targets, CMD_DELETE))
+	else if (merge_acts_on_every_row(mt, &targets, CMD_DELETE))
 	{
 		unrestricted = true;
 		*operation = GUARDED_DELETE_ALL;
 	}
-	else if (merge_acts_on_every_row(mt, targets, CMD_UPDATE))
+	else if (merge_acts_on_every_row(mt, &targets, CMD_UPDATE))
 	{
 		unrestricted = true;
 		*operation = GUARDED_UPDATE_ALL;
 	}
 #endif
-	bms_free(targets);
+	bms_free(targets.many);
 	return unrestricted;
 }
 
@@ -556,9 +572,10 @@ plan_may_move_rows(PlannedStmt *stmt)
 }
 
 /*
- * Called at ExecutorStart for every plan.  Reads return at the first test;
- * writes that cannot delete (no DELETE or MERGE at top level, no
- * data-modifying CTE) at the second, after the audit table check.
+ * Called at ExecutorStart for every plan that writes (the hook lets reads
+ * through).  Plans that can neither delete nor update (no DELETE, UPDATE
+ * or MERGE at top level, no data-modifying CTE) return after the audit
+ * table check.
  */
 void
 tfguard_classify_plan(PlannedStmt *stmt)
@@ -587,12 +604,20 @@ tfguard_classify_plan(PlannedStmt *stmt)
 		!stmt->hasModifyingCTE)
 		return;
 
-	/* the shapes first, refused before any row is touched */
-	plan_tree_walk(stmt->planTree, classify_modify_table, (void *) stmt);
-	foreach(lc, stmt->subplans)
-		plan_tree_walk((Plan *) lfirst(lc), classify_modify_table,
-					   (void *) stmt);
+	/*
+	 * The shapes first, refused before any row is touched.  Without a
+	 * data-modifying CTE the only ModifyTable is the top node: no walk.
+	 */
+	if (!stmt->hasModifyingCTE)
+		classify_modify_table(stmt->planTree, (void *) stmt);
+	else
+	{
+		plan_tree_walk(stmt->planTree, classify_modify_table, (void *) stmt);
+		foreach(lc, stmt->subplans)
+			plan_tree_walk((Plan *) lfirst(lc), classify_modify_table,
+						   (void *) stmt);
+	}
 
-	/* then, after it ran, what it removed and overwrote (blast_radius.c) */
-	tfguard_note_changed_relations(stmt);
+	/* what it removes and overwrites is judged after it ran (blast_radius.c) */
+	tfguard_check_countable(stmt);
 }

@@ -32,34 +32,27 @@
 
 #include "access/htup_details.h"
 #include "access/relation.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_namespace.h"
 #include "commands/defrem.h"
 #include "commands/extension.h"
-#include "commands/tablecmds.h"
 #include "miscadmin.h"
-#include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
-#include "parser/parse_func.h"
+#include "commands/tablespace.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/acl.h"
 #include "utils/formatting.h"
 #include "utils/lsyscache.h"
-#include "rewrite/rewriteHandler.h"
-#include "commands/tablespace.h"
-#include "utils/acl.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "audit.h"
 #include "classify.h"
 #include "decide.h"
 #include "own_objects.h"
-#include "relation.h"
 
 
 static void
@@ -529,62 +522,6 @@ part_changed_anywhere(Node *parsetree, const char **setting)
 	}
 }
 
-/* Does the statement type ever concern tfguard's objects in its home database? */
-static bool
-may_touch_home_objects(Node *parsetree)
-{
-	switch (nodeTag(parsetree))
-	{
-		case T_DropStmt:
-		case T_RenameStmt:
-		case T_AlterObjectSchemaStmt:
-		case T_AlterOwnerStmt:
-		case T_GrantStmt:
-		case T_CopyStmt:
-		case T_AlterTableStmt:
-		case T_CreateStmt:
-		case T_CreateTrigStmt:
-		case T_RuleStmt:
-		case T_IndexStmt:
-		case T_LockStmt:
-		case T_ReindexStmt:
-		case T_ClusterStmt:
-		case T_VacuumStmt:
-		case T_AlterSeqStmt:
-		case T_CreateFunctionStmt:
-		case T_AlterFunctionStmt:
-		case T_ViewStmt:
-		case T_CreatePolicyStmt:
-		case T_AlterPolicyStmt:
-		case T_AlterTableMoveAllStmt:
-		case T_CreateSeqStmt:
-		case T_CreateTableAsStmt:
-		case T_CompositeTypeStmt:
-		case T_CreateEnumStmt:
-		case T_CreateRangeStmt:
-		case T_CreateDomainStmt:
-		case T_DefineStmt:
-		case T_CreateStatsStmt:
-		case T_CommentStmt:
-		case T_SecLabelStmt:
-		case T_AlterDefaultPrivilegesStmt:
-		case T_AlterObjectDependsStmt:
-		case T_DropOwnedStmt:
-		case T_ReassignOwnedStmt:
-		case T_CreateSubscriptionStmt:
-		case T_AlterSubscriptionStmt:
-		case T_CreateForeignTableStmt:
-		case T_CreateOpFamilyStmt:
-		case T_CreateOpClassStmt:
-		case T_CreateConversionStmt:
-		case T_ImportForeignSchemaStmt:
-		case T_CreateExtensionStmt:
-			return true;
-		default:
-			return false;
-	}
-}
-
 /* The parts of tfguard that live in the home database: its schema's objects. */
 static TfguardPart
 part_changed_at_home(Node *parsetree)
@@ -746,8 +683,8 @@ tfguard_classify_utility(PlannedStmt *pstmt)
 		return;
 
 	part = part_changed_anywhere(parsetree, &setting);
-	if (part == PART_NONE && may_touch_home_objects(parsetree) &&
-		OidIsValid(tfguard_audit_table_oid()))
+	/* outside the home database the audit table's OID is a cached invalid one */
+	if (part == PART_NONE && OidIsValid(tfguard_audit_table_oid()))
 		part = part_changed_at_home(parsetree);
 
 	switch (part)

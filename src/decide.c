@@ -225,8 +225,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 	char	   *failure;
 
 	/* tfguard.guarded leaves some operations out, never reconfigure */
-	if (tfguard_mode == GUARD_MODE_OFF ||
-		(tfguard_guarded_operations & (1 << attempt->operation)) == 0)
+	if (tfguard_mode == GUARD_MODE_OFF || !tfguard_operation_guarded(attempt->operation))
 		return;
 
 	unlocked = tfguard_session_unlock_covers(attempt, &token_id, &approval_of, &why_not);

@@ -50,6 +50,7 @@ row_xmin(Oid catalog, Oid index, Oid oid, Oid *nspid)
 	HeapTuple	tuple;
 	TransactionId xmin = InvalidTransactionId;
 
+	Assert(nspid == NULL || catalog == RelationRelationId);
 	ScanKeyInit(&key, 1 /* the OID column of each of these catalogs */ ,
 				BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(oid));
 	scan = systable_beginscan(rel, index, true, snapshot, 1, &key);

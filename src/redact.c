@@ -111,10 +111,14 @@ tfguard_redact_tokens(const char *text)
  * transaction fails before any hook sees it).
  */
 void
-tfguard_redact_activity(const char *query)
+tfguard_redact_activity(void)
 {
-	if (contains_secret(query))
-		pgstat_report_activity(STATE_RUNNING, tfguard_redact_tokens(query));
+	/*
+	 * What pg_stat_activity shows is the client's string, whatever nested
+	 * statement (a function's body, SPI) is running.
+	 */
+	if (debug_query_string != NULL && contains_secret(debug_query_string))
+		pgstat_report_activity(STATE_RUNNING, tfguard_redact_tokens(debug_query_string));
 }
 
 static void
@@ -144,7 +148,7 @@ tfguard_emit_log(ErrorData *edata)
 	{
 		edata->hide_stmt = true;
 		if (edata->elevel >= ERROR)
-			tfguard_redact_activity(debug_query_string);
+			tfguard_redact_activity();
 	}
 	MemoryContextSwitchTo(oldcontext);
 

@@ -86,17 +86,21 @@ relkind_object_kind(char relkind)
 
 /*
  * Is "operation" on relation "relid" guarded?  If so, fill in "attempt"
- * and return true.  TRUNCATE cannot reach a materialized view, so only
- * DROP considers them.
+ * and return true.  An operation tfguard.guarded leaves out is guarded on
+ * nothing, and costs no lookup.  TRUNCATE cannot reach a materialized
+ * view, so only DROP considers them.
  */
 bool
 tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 							GuardedAttempt *attempt)
 {
-	char		relkind = get_rel_relkind(relid);
+	char		relkind;
 	char	   *relname;
 	char	   *nspname;
 
+	if (!tfguard_operation_guarded(operation))
+		return false;
+	relkind = get_rel_relkind(relid);
 	switch (relkind)
 	{
 		case RELKIND_RELATION:

@@ -106,8 +106,9 @@ validate(const char *presented, char *id)
 	len = strlen(start);
 	while (len > 0 && isspace((unsigned char) start[len - 1]))
 		len--;
+	/* never cut: a secret with anything appended is not the secret */
 	if (len >= sizeof(secret))
-		len = sizeof(secret) - 1;
+		return "it is not an unlock token (tokens look like tfg1_ and 40 hexadecimal digits)";
 	memcpy(secret, start, len);
 	secret[len] = '\0';
 
@@ -236,7 +237,7 @@ tfguard_check_token(char **newval, void **extra, GucSource source)
 		return false;
 	}
 	/* set_config() passes no hook on its way: keep the secret off show */
-	tfguard_redact_activity(debug_query_string);
+	tfguard_redact_activity();
 	reason = validate(*newval, id);
 	if (reason != NULL)
 	{
@@ -438,6 +439,7 @@ void
 tfguard_session_unlock_note_use(const char *unlock_id)
 {
 	MemoryContext oldcontext = MemoryContextSwitchTo(TopTransactionContext);
+	ListCell   *lc;
 
 	/*
 	 * Only a session that used an unlock pays for the check at commit: the
@@ -449,8 +451,15 @@ tfguard_session_unlock_note_use(const char *unlock_id)
 		RegisterXactCallback(check_unlocks_at_commit, NULL);
 		commit_check_registered = true;
 	}
-	tokens_used_in_transaction = lappend(tokens_used_in_transaction,
-										 pstrdup(unlock_id));
+	/* a cascade over many tables uses one unlock many times: keep it once */
+	foreach(lc, tokens_used_in_transaction)
+	{
+		if (strcmp((const char *) lfirst(lc), unlock_id) == 0)
+			break;
+	}
+	if (lc == NULL)
+		tokens_used_in_transaction = lappend(tokens_used_in_transaction,
+											 pstrdup(unlock_id));
 	MemoryContextSwitchTo(oldcontext);
 }
 

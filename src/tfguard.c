@@ -23,6 +23,7 @@
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/guc.h"
 #include "utils/varlena.h"
@@ -33,7 +34,6 @@
 #include "dropped.h"
 #include "operation.h"
 #include "redact.h"
-#include "relation.h"
 #include "session_unlock.h"
 #include "shmem.h"
 
@@ -69,16 +69,6 @@ static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 
-/*
- * The guard looks at nothing when it is off, and stands aside entirely
- * while pg_upgrade restores a cluster (it drops and recreates objects as
- * part of its normal work).
- */
-static inline bool
-guard_is_active(void)
-{
-	return tfguard_mode != GUARD_MODE_OFF && !IsBinaryUpgrade;
-}
 
 /*
  * Object access hook: PostgreSQL calls it around object creation, change
@@ -101,7 +91,7 @@ tfguard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 			break;
 		case OAT_DROP:
 		case OAT_TRUNCATE:
-			if (guard_is_active())
+			if (tfguard_guard_is_active())
 				tfguard_classify_object_access(access, classId, objectId, subId);
 			break;
 		default:
@@ -146,9 +136,11 @@ statement_is_whole_string(const char *source, int location, int len)
 static inline void
 hide_secrets_of_string(const char *source, PlannedStmt *stmt)
 {
+	/* a nested statement's text (a function body) is not what is shown */
 	if (unlikely(stmt->stmt_location > 0 || stmt->stmt_len > 0) &&
+		source == debug_query_string &&
 		!statement_is_whole_string(source, stmt->stmt_location, stmt->stmt_len))
-		tfguard_redact_activity(source);
+		tfguard_redact_activity();
 }
 
 /*
@@ -172,7 +164,7 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		(stmt->commandType != CMD_SELECT &&
 		 (stmt->commandType != CMD_INSERT || OidIsValid(tfguard_audit_table_oid()))))
 	{
-		if (guard_is_active() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+		if (tfguard_guard_is_active() && (eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
 			tfguard_classify_plan(stmt);
 	}
 
@@ -206,8 +198,8 @@ tfguard_ExecutorFinish(QueryDesc *queryDesc)
 		 queryDesc->operation == CMD_MERGE ||
 #endif
 		 queryDesc->plannedstmt->hasModifyingCTE) &&
-		guard_is_active())
-		tfguard_judge_changed_relations();
+		tfguard_guard_is_active())
+		tfguard_judge_changes_of(queryDesc->estate);
 }
 
 /* RESET tfguard.token, RESET ALL, DISCARD ALL: the session's unlock ends. */
@@ -246,7 +238,7 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 
 	/* before anything can fail: a refused SET must not leave a secret on show */
 	if (sets_token || IsA(pstmt->utilityStmt, DoStmt) || IsA(pstmt->utilityStmt, CallStmt))
-		tfguard_redact_activity(queryString);
+		tfguard_redact_activity();
 	else
 		hide_secrets_of_string(queryString, pstmt);
 	if (context == PROCESS_UTILITY_TOPLEVEL)
@@ -254,7 +246,7 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 		tfguard_forget_dropped_so_far();
 		tfguard_forget_decided_by_name();
 	}
-	if (guard_is_active())
+	if (tfguard_guard_is_active())
 	{
 		tfguard_classify_utility(pstmt);
 		if (IsA(pstmt->utilityStmt, DropStmt))
@@ -440,7 +432,6 @@ _PG_init(void)
 	ExecutorFinish_hook = tfguard_ExecutorFinish;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = tfguard_ProcessUtility;
-
 }
 
 /*
