@@ -119,6 +119,19 @@
 #endif
 
 /*
+ * Did the current transaction give the relation new storage (a rewrite,
+ * TRUNCATE)?  Relfilenode became relfilelocator in PostgreSQL 16.  (16:
+ * 18's branch.)
+ */
+#if PG_VERSION_NUM >= 160000
+#define RelationRewrittenInTransaction(rel) \
+	((rel)->rd_firstRelfilelocatorSubid != InvalidSubTransactionId)
+#else
+#define RelationRewrittenInTransaction(rel) \
+	((rel)->rd_firstRelfilenodeSubid != InvalidSubTransactionId)
+#endif
+
+/*
  * A table's live-row count in the cumulative statistics: n_live_tuples up
  * to PostgreSQL 15, live_tuples from 16 on.  (16: 18's branch.)
  */

@@ -65,8 +65,14 @@ DELETE FROM br.orders WHERE id > 500;
 UPDATE br.orders SET amount = amount + 1 WHERE id <= 500;
 :refused
 BEGIN;
+DELETE FROM br.orders WHERE id > 801;
+UPDATE br.orders SET amount = amount + 1 WHERE id <= 299;
+ROLLBACK;
+-- what is removed and what is overwritten add up: 499 + 499 of 1000
+BEGIN;
 DELETE FROM br.orders WHERE id > 501;
 UPDATE br.orders SET amount = amount + 1 WHERE id <= 499;
+:refused
 ROLLBACK;
 SELECT * FROM br.intact;
 
@@ -130,6 +136,55 @@ MERGE INTO br.orders o USING br.customers c ON o.customer = c.id
 MERGE INTO br.orders o USING br.customers c ON o.customer = c.id
 	WHEN MATCHED AND o.id > 0 THEN UPDATE SET amount = 0;
 :refused
+SELECT * FROM br.intact;
+
+-- old rows replaced by new ones are destroyed all the same: inserting
+-- first, deleting after, in one statement, through MERGE or a trigger
+BEGIN;
+INSERT INTO br.orders SELECT g, 1, 0, 'junk' FROM generate_series(5001, 6000) g;
+DELETE FROM br.orders WHERE id < 5000;
+:refused
+ROLLBACK;
+WITH gone AS (DELETE FROM br.orders WHERE id > 0 RETURNING id)
+INSERT INTO br.orders SELECT id + 100000, 1, 0, 'junk' FROM gone;
+:refused
+MERGE INTO br.orders o USING generate_series(1, 3000) s(g) ON o.id = s.g
+	WHEN MATCHED AND o.id > 0 THEN DELETE
+	WHEN NOT MATCHED THEN INSERT VALUES (s.g, 1, 0, 'junk');
+:refused
+CREATE FUNCTION br.replace_row() RETURNS trigger LANGUAGE plpgsql
+	AS $$ BEGIN INSERT INTO br.orders VALUES (OLD.id + 100000, 1, 0, 'junk'); RETURN OLD; END $$;
+CREATE TRIGGER replace_row BEFORE DELETE ON br.orders
+	FOR EACH ROW WHEN (OLD.id < 100000) EXECUTE FUNCTION br.replace_row();
+DELETE FROM br.orders WHERE id < 100000;
+:refused
+DROP TRIGGER replace_row ON br.orders;
+-- INSERT ... ON CONFLICT DO UPDATE overwrites
+INSERT INTO br.orders SELECT g, 1, 0, 'junk' FROM generate_series(1, 1000) g
+	ON CONFLICT (id) DO UPDATE SET amount = excluded.amount;
+:refused
+-- rows inserted and deleted again to hide the overwrite of every other row
+BEGIN;
+INSERT INTO br.orders SELECT g, 1, 0, 'junk' FROM generate_series(5001, 6000) g;
+DELETE FROM br.orders WHERE id > 5000;
+UPDATE br.orders SET amount = 0 WHERE id > 0;
+:refused
+ROLLBACK;
+-- overwritten in chunks under the limit, the storage rewritten between
+BEGIN;
+UPDATE br.orders SET amount = 0 WHERE id <= 300;
+CLUSTER br.orders USING orders_pkey;
+UPDATE br.orders SET amount = 0 WHERE id > 300 AND id <= 600;
+:refused
+ROLLBACK;
+-- rows moved between partitions leave the partition they were in
+CREATE TABLE br.parted (id int, v text) PARTITION BY LIST ((id % 2));
+CREATE TABLE br.parted_0 PARTITION OF br.parted FOR VALUES IN (0);
+CREATE TABLE br.parted_1 PARTITION OF br.parted FOR VALUES IN (1);
+INSERT INTO br.parted SELECT g, 'v' FROM generate_series(1, 400) g;
+UPDATE br.parted SET id = id + 1, v = 'junk' WHERE id > 0;
+:refused
+SELECT count(*) FILTER (WHERE v = 'v') AS parted_intact FROM br.parted;
 SELECT * FROM br.intact;
 
 -- net loss: a queue whose rows the transaction added and removes is fine

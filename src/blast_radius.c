@@ -59,6 +59,7 @@
 #include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "utils/memutils.h"
+#include "utils/pgstat_internal.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
@@ -74,11 +75,11 @@
 typedef struct ChangedTable
 {
 	Oid			relid;
-	int64		next_removed;	/* judge again when the net removed reaches
-								 * this */
-	int64		next_overwritten;	/* ... or the updated, this */
-	bool		removal_settled;	/* decided (allowed, warned) or not guarded */
-	bool		overwrite_settled;
+	int64		next_judged;	/* judge again when rows deleted plus rows
+								 * updated reach this */
+	bool		removal_settled;	/* mass_delete decided (allowed, warned)
+									 * or not guarded */
+	bool		overwrite_settled;	/* the same for mass_update */
 	/*
 	 * its counters: they stay put until the statistics are flushed, which
 	 * never happens inside a transaction
@@ -129,8 +130,7 @@ changed_table(Oid relid, PgStat_TableStatus *counters)
 	table = palloc0(sizeof(ChangedTable));
 	table->relid = relid;
 	table->counters = counters;
-	table->next_removed = smallest_refusable();
-	table->next_overwritten = smallest_refusable();
+	table->next_judged = smallest_refusable();
 	changed_tables.list = lappend(changed_tables.list, table);
 	MemoryContextSwitchTo(oldcontext);
 	return table;
@@ -149,31 +149,32 @@ judge_before_commit(XactEvent event, void *arg)
 }
 
 /*
- * Called at ExecutorStart for plans that may delete or update rows.
  * Without the statistics counters nothing can be counted: refuse every
  * change of a guarded table rather than let a mass removal through.
  */
+static void
+refuse_uncountable(Oid relid)
+{
+	GuardedAttempt attempt;
+
+	if (tfguard_relation_is_guarded(relid, GUARDED_MASS_DELETE, &attempt))
+	{
+		attempt.rows_changed = -1;
+		attempt.rows_held = -1;
+		tfguard_decide(&attempt);
+	}
+}
+
+/* Called at ExecutorStart for plans that may delete or update rows. */
 void
 tfguard_check_countable(PlannedStmt *stmt)
 {
-	GuardedOperation operation = stmt->commandType == CMD_UPDATE ?
-		GUARDED_MASS_UPDATE : GUARDED_MASS_DELETE;
 	ListCell   *lc;
 
 	if (likely(pgstat_track_counts))
 		return;
 	foreach(lc, stmt->resultRelations)
-	{
-		GuardedAttempt attempt;
-
-		if (tfguard_relation_is_guarded(rt_fetch(lfirst_int(lc), stmt->rtable)->relid,
-										operation, &attempt))
-		{
-			attempt.rows_changed = -1;
-			attempt.rows_held = -1;
-			tfguard_decide(&attempt);
-		}
-	}
+		refuse_uncountable(rt_fetch(lfirst_int(lc), stmt->rtable)->relid);
 }
 
 /*
@@ -210,9 +211,8 @@ typedef struct RowCount
 {
 	int64		visible;		/* rows there now, this transaction's
 								 * changes included */
-	int64		updated_here;	/* of those, versions this transaction's
-								 * UPDATEs wrote */
-	int64		inserted_here;	/* ... and rows it inserted */
+	int64		written_here;	/* of those, versions this transaction wrote
+								 * (inserted or updated) */
 } RowCount;
 
 /*
@@ -235,12 +235,7 @@ count_rows(Relation rel, BlockNumber start, BlockNumber nblocks, int64 enough,
 	{
 		count->visible++;
 		if (TransactionIdIsCurrentTransactionId(HeapTupleHeaderGetXmin(tuple->t_data)))
-		{
-			if (tuple->t_data->t_infomask & HEAP_UPDATED)
-				count->updated_here++;
-			else
-				count->inserted_here++;
-		}
+			count->written_here++;
 		if (enough > 0 && count->visible >= enough)
 			break;
 		CHECK_FOR_INTERRUPTS();
@@ -284,89 +279,96 @@ spread_blocks_hold_rows(Relation rel)
 	return false;
 }
 
-static void
-decide_on_change(ChangedTable *table, GuardedAttempt *attempt,
-				 GuardedOperation operation, int64 changed, int64 held)
+/*
+ * What the transaction destroyed of the rows the table held before it:
+ * rows deleted, plus versions it wrote that are still there, less rows it
+ * inserted.  Every old row deleted counts once; every old row overwritten
+ * (however often) leaves one version written here; a row the transaction
+ * inserted itself counts once in "inserted" and once as deleted or as a
+ * version still there, and so not at all.  Replacing old rows with new
+ * ones (insert, then delete the old) counts the old; moving rows between
+ * partitions counts on the partition they left.  A table whose storage
+ * the transaction rewrote (ALTER TABLE ... TYPE, ...) has every row
+ * written here: there the rows deleted plus the rows updated are taken,
+ * an upper bound.
+ */
+static int64
+destroyed(Relation rel, const RowCount *count, int64 inserted, int64 updated,
+		  int64 deleted)
 {
-	attempt->operation = operation;
-	attempt->rows_changed = changed;
-	attempt->rows_held = held;
-	tfguard_decide(attempt);
-	/* allowed by an unlock, or warned about: settled */
-	if (operation == GUARDED_MASS_DELETE)
-		table->removal_settled = true;
-	else
-		table->overwrite_settled = true;
+	if (RelationRewrittenInTransaction(rel))
+		return deleted + updated;
+	return Max(deleted + count->written_here - inserted, (int64) 0);
 }
 
 /*
- * The transaction removed "removed" rows, net of those it added.  The
- * table held the rows there now plus those: the removal is under the
- * limit if more than removed * (1 - share) / share rows are still there.
+ * The transaction deleted "deleted" rows and updated "updated": it
+ * destroyed at most their sum.  The table held the rows there now plus
+ * those deleted less those inserted.  The change is under the limit if
+ * enough rows are still there; else, counted in full, it is judged as
+ * mass_delete when the table shrank by at least half of what was
+ * destroyed, mass_update otherwise (old rows replaced by new ones are
+ * overwritten).
  */
 static void
-judge_removal(Relation rel, ChangedTable *table, GuardedAttempt *attempt,
-			  int64 removed)
+judge_destruction(Relation rel, ChangedTable *table, int64 inserted,
+				  int64 updated, int64 deleted)
 {
 	double		share = tfguard_max_share;
+	int64		most = deleted + updated;
 	int64		estimate = statistics_live_rows(table->relid);
 	int64		enough;
 	RowCount	count = {0};
 	int64		held;
+	int64		lost;
+	GuardedOperation operation;
+	GuardedAttempt attempt;
 
-	if (estimate > 0 && removed * 2 < share * estimate && spread_blocks_hold_rows(rel))
+	if (estimate > 0 && most * 2 < share * estimate && spread_blocks_hold_rows(rel))
 	{
-		table->next_removed = (int64) ceil(share * estimate / 2);
+		table->next_judged = (int64) ceil(share * estimate / 2);
 		return;
 	}
 
-	enough = (int64) floor(removed * (1 - share) / share) + 1;
+	/* held > most / share proves the change under the limit */
+	enough = Max((int64) floor(most / share) - deleted + inserted + 1, (int64) 1);
 	count_rows(rel, 0, 0, enough, &count);
-	held = count.visible + removed;
-	if (count.visible >= enough || held < tfguard_min_rows)
+	held = count.visible + deleted - inserted;
+	if (count.visible >= enough)
 	{
 		/* it held at least "held": the limit is that share of it */
-		table->next_removed = Max(removed + 1, (int64) ceil(share * Max(held, tfguard_min_rows)));
+		table->next_judged = Max(most + 1,
+								 (int64) ceil(share * Max(held, tfguard_min_rows)));
 		return;
 	}
-	decide_on_change(table, attempt, GUARDED_MASS_DELETE, removed, held);
-}
 
-/*
- * The transaction's UPDATEs wrote "updated" row versions; rows updated
- * twice count twice there, once in the table.  Counted, the rows it
- * overwrote are the visible versions it wrote by UPDATE, less those of
- * rows it had inserted itself.
- */
-static void
-judge_overwrite(Relation rel, ChangedTable *table, GuardedAttempt *attempt,
-				int64 updated, int64 inserted, int64 deleted)
-{
-	double		share = tfguard_max_share;
-	int64		estimate = statistics_live_rows(table->relid);
-	RowCount	count = {0};
-	int64		overwritten;
-	int64		held;
-
-	if (estimate > 0 && updated * 2 < share * estimate)
+	lost = Min(destroyed(rel, &count, inserted, updated, deleted), Max(held, (int64) 0));
+	if (held < tfguard_min_rows || lost < share * held)
 	{
-		table->next_overwritten = (int64) ceil(share * estimate / 2);
+		/* "most" grows at least as fast as what is destroyed */
+		table->next_judged = most +
+			Max((int64) 1, (int64) ceil(share * Max(held, tfguard_min_rows)) - lost);
 		return;
 	}
 
-	count_rows(rel, 0, 0, 0, &count);
-	overwritten = count.updated_here -
-		Max((int64) 0, inserted - count.inserted_here);
-	overwritten = Max(overwritten, (int64) 0);
-	held = count.visible + deleted - inserted;
-	if (held < tfguard_min_rows || overwritten < share * held)
-	{
-		/* "updated" grows at least as fast as the rows overwritten */
-		table->next_overwritten = updated +
-			Max((int64) 1, (int64) ceil(share * Max(held, tfguard_min_rows)) - overwritten);
+	/* whatever is decided, look again after another such share */
+	table->next_judged = most + Max((int64) 1, (int64) ceil(share * held));
+	/* the table shrank by at least half of it: a removal; else an overwrite */
+	operation = (deleted - inserted) * 2 >= lost ?
+		GUARDED_MASS_DELETE : GUARDED_MASS_UPDATE;
+	if (operation == GUARDED_MASS_DELETE ? table->removal_settled : table->overwrite_settled)
 		return;
+	if (tfguard_relation_is_guarded(table->relid, operation, &attempt))
+	{
+		attempt.rows_changed = lost;
+		attempt.rows_held = held;
+		tfguard_decide(&attempt);
 	}
-	decide_on_change(table, attempt, GUARDED_MASS_UPDATE, overwritten, held);
+	/* allowed by an unlock, warned about, or not guarded: settled */
+	if (operation == GUARDED_MASS_DELETE)
+		table->removal_settled = true;
+	else
+		table->overwrite_settled = true;
 }
 
 /*
@@ -379,55 +381,31 @@ judge_table(ChangedTable *table, Relation rel)
 	int64		inserted,
 				updated,
 				deleted;
-	bool		judge_removed,
-				judge_updated;
-	GuardedAttempt attempt;
 
 	if (table->removal_settled && table->overwrite_settled)
 		return;
 	transaction_counts(table->counters, &inserted, &updated, &deleted);
-	judge_removed = !table->removal_settled &&
-		deleted - inserted >= table->next_removed;
-	judge_updated = !table->overwrite_settled &&
-		updated >= table->next_overwritten;
-	if (!judge_removed && !judge_updated)
+	if (deleted + updated < table->next_judged)
 		return;
-
-	/*
-	 * Not a heap, temporary, created by this transaction, or the operation
-	 * left out of tfguard.guarded: not judged, now or later.
-	 */
+	/* not a heap: nothing to count with */
 	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
 	{
 		table->removal_settled = table->overwrite_settled = true;
 		return;
 	}
-	if (judge_removed)
-	{
-		if (tfguard_relation_is_guarded(table->relid, GUARDED_MASS_DELETE, &attempt))
-			judge_removal(rel, table, &attempt, deleted - inserted);
-		else
-			table->removal_settled = true;
-	}
-	if (judge_updated)
-	{
-		if (tfguard_relation_is_guarded(table->relid, GUARDED_MASS_UPDATE, &attempt))
-			judge_overwrite(rel, table, &attempt, updated, inserted, deleted);
-		else
-			table->overwrite_settled = true;
-	}
+	judge_destruction(rel, table, inserted, updated, deleted);
 }
 
 /*
- * Called at the end of every run of a DELETE, UPDATE or MERGE plan: judge
- * the tables it wrote to.  Their counters hang off their relcache entries,
- * so a statement that changed few rows costs a walk over its result
- * relations and a comparison each.  (Rows change only in such runs, the
- * runs of triggers and foreign-key actions included, each judged at its
- * own end.)
+ * Called at the end of every run of a plan that writes ("may_destroy":
+ * one that can delete or overwrite rows): judge the tables it wrote to.
+ * Their counters hang off their relcache entries, so a statement that
+ * changed few rows costs a walk over its result relations and a
+ * comparison each.  (Rows change only in such runs, the runs of triggers
+ * and foreign-key actions included, each judged at its own end.)
  */
 void
-tfguard_judge_changes_of(EState *estate)
+tfguard_judge_changes_of(EState *estate, bool may_destroy)
 {
 	int64		smallest = smallest_refusable();
 	ListCell   *lc;
@@ -440,10 +418,28 @@ tfguard_judge_changes_of(EState *estate)
 					updated,
 					deleted;
 
-		if (counters == NULL || counters->trans == NULL)
+		/*
+		 * Counting stopped during the run (a superuser's set_config() in a
+		 * trigger): what a run that may delete or overwrite changed cannot
+		 * be known.  Refused.
+		 */
+		if (unlikely(!pgstat_track_counts) && may_destroy)
+			refuse_uncountable(RelationGetRelid(rel));
+		/* unlinked from the relcache entry (track_counts turned off and on): look it up */
+		if (unlikely(counters == NULL))
+		{
+			PgStat_EntryRef *entry_ref =
+				pgstat_fetch_pending_entry(PGSTAT_KIND_RELATION, MyDatabaseId,
+										   RelationGetRelid(rel));
+
+			if (entry_ref == NULL || entry_ref->pending == NULL)
+				continue;
+			counters = (PgStat_TableStatus *) entry_ref->pending;
+		}
+		if (counters->trans == NULL)
 			continue;
 		transaction_counts(counters, &inserted, &updated, &deleted);
-		if (deleted - inserted < smallest && updated < smallest)
+		if (deleted + updated < smallest)
 			continue;
 		judge_table(changed_table(RelationGetRelid(rel), counters), rel);
 	}

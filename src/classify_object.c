@@ -124,7 +124,11 @@ tfguard_forget_decided_by_name(void)
 	decided_by_name.list = NIL;
 }
 
-/* Does the table hold a row the statement can see? */
+/*
+ * Does the table hold a row?  Any committed one counts, and this
+ * transaction's own, not only those its snapshot sees: a repeatable-read
+ * transaction older than the rows would otherwise find it empty.
+ */
 static bool
 table_holds_rows(Oid relid)
 {
@@ -133,7 +137,7 @@ table_holds_rows(Oid relid)
 	TupleTableSlot *slot;
 	bool		found;
 
-	scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
+	scan = table_beginscan(rel, SnapshotSelf, 0, NULL);
 	slot = table_slot_create(rel, NULL);
 	found = table_scan_getnextslot(scan, ForwardScanDirection, slot);
 	ExecDropSingleTupleTableSlot(slot);
@@ -156,7 +160,7 @@ classify_column_drop(Oid relid, int attnum)
 	if (attnum <= 0 || get_rel_relkind(relid) != RELKIND_RELATION)
 		return;
 	if (!tfguard_relation_is_guarded(relid, GUARDED_DROP_COLUMN, &attempt) ||
-		!ActiveSnapshotSet() || !table_holds_rows(relid))
+		!table_holds_rows(relid))
 		return;
 	attempt.column_name = get_attname(relid, (AttrNumber) attnum, true);
 	if (attempt.column_name == NULL)

@@ -126,10 +126,8 @@ tfguard_impact(const GuardedAttempt *attempt)
 		case GUARDED_MASS_UPDATE:
 			/* exact counts, not the statistics' estimate */
 			if (attempt->rows_changed >= 0)
-				appendStringInfo(&out, INT64_FORMAT " of " INT64_FORMAT " rows %s",
-								 attempt->rows_changed, attempt->rows_held,
-								 attempt->operation == GUARDED_MASS_DELETE ?
-								 "removed" : "overwritten");
+				appendStringInfo(&out, INT64_FORMAT " of " INT64_FORMAT " rows removed or overwritten",
+								 attempt->rows_changed, attempt->rows_held);
 			break;
 		case GUARDED_DROP_COLUMN:
 			appendStringInfo(&out, "column %s; ", quote_identifier(attempt->column_name));

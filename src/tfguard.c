@@ -189,17 +189,21 @@ tfguard_ExecutorFinish(QueryDesc *queryDesc)
 		standard_ExecutorFinish(queryDesc);
 
 	/*
-	 * Rows change only in DELETE, UPDATE and MERGE plans (and modifying
-	 * CTEs), those a trigger or function runs included: each is judged at
-	 * the end of its own run.  Reads and INSERTs skip the judgement.
+	 * Rows change only in plans that write (INSERT ... ON CONFLICT DO
+	 * UPDATE overwrites too), those a trigger or function runs included:
+	 * each is judged at the end of its own run.  Reads skip it.
 	 */
-	if ((queryDesc->operation == CMD_DELETE || queryDesc->operation == CMD_UPDATE ||
-#ifdef HAVE_MERGE
-		 queryDesc->operation == CMD_MERGE ||
-#endif
-		 queryDesc->plannedstmt->hasModifyingCTE) &&
+	if ((queryDesc->operation != CMD_SELECT || queryDesc->plannedstmt->hasModifyingCTE) &&
 		tfguard_guard_is_active())
-		tfguard_judge_changes_of(queryDesc->estate);
+	{
+		Plan	   *top = queryDesc->plannedstmt->planTree;
+		bool		may_destroy = queryDesc->operation != CMD_INSERT ||
+			queryDesc->plannedstmt->hasModifyingCTE ||
+			(IsA(top, ModifyTable) &&
+			 ((ModifyTable *) top)->onConflictAction == ONCONFLICT_UPDATE);
+
+		tfguard_judge_changes_of(queryDesc->estate, may_destroy);
+	}
 }
 
 /* RESET tfguard.token, RESET ALL, DISCARD ALL: the session's unlock ends. */

@@ -42,7 +42,7 @@ sub audited
 my ($ret, $err) = agent('DELETE FROM app.orders WHERE id > 0');
 like($err, qr/tfguard refused mass_delete of table "app.orders"/,
 	'one-shot: DELETE ... WHERE id > 0 refused');
-like($err, qr/remove 2000 of the 2000 rows/, 'the refusal gives exact counts');
+like($err, qr/remove or overwrite 2000 of the 2000 rows/, 'the refusal gives exact counts');
 is(rows(), 2000, 'rows intact');
 
 # Statistics that agree, that are missing, and that were reset: the same
@@ -110,6 +110,53 @@ $node->safe_psql('postgres', 'DROP TRIGGER wipe ON app.marks');
 like($err, qr/because track_counts is off/, 'track_counts off: fails closed');
 is(rows(), 2000, 'rows intact');
 
+# A superuser's trigger that turns the counters off and on within the
+# statement unlinks them from the table: still judged.
+$node->safe_psql('postgres', q{
+	CREATE FUNCTION app.unlink() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		PERFORM set_config('track_counts', 'off', true);
+		PERFORM 1 FROM app.orders LIMIT 1;
+		PERFORM set_config('track_counts', 'on', true);
+		RETURN NULL;
+	END $$;
+	CREATE TRIGGER unlink AFTER DELETE ON app.orders
+		FOR EACH STATEMENT EXECUTE FUNCTION app.unlink();
+});
+($ret, $out, $err) = $node->psql('postgres', 'DELETE FROM app.orders WHERE id > 0');
+like($err, qr/refused mass_delete/, 'counters unlinked mid-statement: still judged');
+is(rows(), 2000, 'rows intact');
+# ... and one that turns them off for the rest of the statement
+$node->safe_psql('postgres', q{
+	CREATE OR REPLACE FUNCTION app.unlink() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		PERFORM set_config('track_counts', 'off', true);
+		RETURN NULL;
+	END $$;
+	DROP TRIGGER unlink ON app.orders;
+	CREATE TRIGGER unlink BEFORE DELETE ON app.orders
+		FOR EACH STATEMENT EXECUTE FUNCTION app.unlink();
+});
+($ret, $out, $err) = $node->psql('postgres', 'DELETE FROM app.orders WHERE id > 0');
+like($err, qr/because track_counts is off/, 'counters turned off mid-statement: fails closed');
+is(rows(), 2000, 'rows intact');
+$node->safe_psql('postgres', 'DROP TRIGGER unlink ON app.orders');
+
+# DROP COLUMN in a repeatable-read transaction older than the table's rows
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.late (id int, secret text);
+});
+my $old = session_as($node, 'postgres', 'agent');
+$old->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1');
+$node->safe_psql('postgres',
+	q{INSERT INTO app.late SELECT g, 's' FROM generate_series(1, 200) g});
+$err = try_in($old, 'ALTER TABLE app.late DROP COLUMN secret');
+like($err, qr/refused drop_column/, 'a snapshot older than the rows does not hide them');
+$old->quit;
+is($node->safe_psql('postgres', q{SELECT count(secret) FROM app.late}), 200,
+	'the column is intact');
+
 # tfguard.guarded: update_all and mass_update left out by the DBA
 my $before = audited('update_all');
 $node->append_conf('postgresql.conf',
@@ -147,7 +194,7 @@ $node->safe_psql('postgres', q{
 	INSERT INTO app.orders SELECT g, g FROM generate_series(1, 100) g
 });
 ($ret, $err) = agent('DELETE FROM app.orders WHERE id > 85');
-like($err, qr/remove 15 of the 100 rows.*max_share \(10%\)/,
+like($err, qr/remove or overwrite 15 of the 100 rows.*max_share \(10%\)/,
 	'tfguard.max_share = 0.1: 15% refused');
 ($ret, $err) = agent('DELETE FROM app.orders WHERE id > 95');
 is($ret, 0, 'and 5% goes through');
