@@ -13,6 +13,6 @@
 #include "nodes/plannodes.h"
 
 extern void tfguard_check_countable(PlannedStmt *stmt);
-extern void tfguard_judge_changes_of(EState *estate, bool may_destroy);
+extern void tfguard_judge_changes_of(EState *estate);
 
 #endif							/* TFGUARD_BLAST_RADIUS_H */

@@ -397,15 +397,15 @@ judge_table(ChangedTable *table, Relation rel)
 }
 
 /*
- * Called at the end of every run of a plan that writes ("may_destroy":
- * one that can delete or overwrite rows): judge the tables it wrote to.
+ * Called at the end of every run of a plan that can delete or overwrite
+ * rows: judge the tables it wrote to.
  * Their counters hang off their relcache entries, so a statement that
  * changed few rows costs a walk over its result relations and a
  * comparison each.  (Rows change only in such runs, the runs of triggers
  * and foreign-key actions included, each judged at its own end.)
  */
 void
-tfguard_judge_changes_of(EState *estate, bool may_destroy)
+tfguard_judge_changes_of(EState *estate)
 {
 	int64		smallest = smallest_refusable();
 	ListCell   *lc;
@@ -420,10 +420,10 @@ tfguard_judge_changes_of(EState *estate, bool may_destroy)
 
 		/*
 		 * Counting stopped during the run (a superuser's set_config() in a
-		 * trigger): what a run that may delete or overwrite changed cannot
-		 * be known.  Refused.
+		 * trigger): what the run deleted or overwrote cannot be known.
+		 * Refused.
 		 */
-		if (unlikely(!pgstat_track_counts) && may_destroy)
+		if (unlikely(!pgstat_track_counts))
 			refuse_uncountable(RelationGetRelid(rel));
 		/* unlinked from the relcache entry (track_counts turned off and on): look it up */
 		if (unlikely(counters == NULL))

@@ -175,10 +175,34 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 }
 
 /*
+ * Can this run have deleted or overwritten rows?  DELETE, UPDATE, MERGE,
+ * INSERT ... ON CONFLICT DO UPDATE and modifying CTEs can; reads and
+ * plain INSERTs cannot.
+ */
+static inline bool
+run_may_destroy(QueryDesc *queryDesc)
+{
+	PlannedStmt *stmt = queryDesc->plannedstmt;
+
+	if (stmt->hasModifyingCTE)
+		return true;
+	switch (queryDesc->operation)
+	{
+		case CMD_SELECT:
+			return false;
+		case CMD_INSERT:
+			return IsA(stmt->planTree, ModifyTable) &&
+				((ModifyTable *) stmt->planTree)->onConflictAction == ONCONFLICT_UPDATE;
+		default:
+			return true;
+	}
+}
+
+/*
  * ExecutorFinish hook: the plan ran, and so did its AFTER triggers and
- * foreign-key actions.  tfguard judges what the transaction has removed
- * or overwritten so far (blast_radius.c); in a transaction that changed
- * no table, that is one test.
+ * foreign-key actions (whose own runs were judged at their ends).
+ * tfguard judges what the transaction has destroyed so far of the tables
+ * this run wrote to (blast_radius.c).
  */
 static void
 tfguard_ExecutorFinish(QueryDesc *queryDesc)
@@ -188,22 +212,8 @@ tfguard_ExecutorFinish(QueryDesc *queryDesc)
 	else
 		standard_ExecutorFinish(queryDesc);
 
-	/*
-	 * Rows change only in plans that write (INSERT ... ON CONFLICT DO
-	 * UPDATE overwrites too), those a trigger or function runs included:
-	 * each is judged at the end of its own run.  Reads skip it.
-	 */
-	if ((queryDesc->operation != CMD_SELECT || queryDesc->plannedstmt->hasModifyingCTE) &&
-		tfguard_guard_is_active())
-	{
-		Plan	   *top = queryDesc->plannedstmt->planTree;
-		bool		may_destroy = queryDesc->operation != CMD_INSERT ||
-			queryDesc->plannedstmt->hasModifyingCTE ||
-			(IsA(top, ModifyTable) &&
-			 ((ModifyTable *) top)->onConflictAction == ONCONFLICT_UPDATE);
-
-		tfguard_judge_changes_of(queryDesc->estate, may_destroy);
-	}
+	if (run_may_destroy(queryDesc) && tfguard_guard_is_active())
+		tfguard_judge_changes_of(queryDesc->estate);
 }
 
 /* RESET tfguard.token, RESET ALL, DISCARD ALL: the session's unlock ends. */
