@@ -157,6 +157,8 @@ CREATE VIEW tfguard.pending AS
 	 WHERE a.decision = 'blocked'
 	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'update_all',
 						   'mass_delete', 'mass_update', 'drop_column', 'reconfigure')
+	   -- the further objects of a statement refused once are decided with it
+	   AND a.refers_to IS NULL
 	   AND NOT EXISTS (SELECT 1 FROM tfguard.audit_log d
 						WHERE d.refers_to = a.id AND d.operation IN ('approve', 'deny'))
 	 ORDER BY a.id DESC;

@@ -18,7 +18,7 @@
 extern void tfguard_classify_object_access(ObjectAccessType access,
 										   Oid classId, Oid objectId,
 										   int subId);
-extern void tfguard_classify_drop_statement(DropStmt *stmt);
+extern bool tfguard_classify_drop_statement(DropStmt *stmt);
 extern void tfguard_forget_decided_by_name(void);
 extern void tfguard_classify_plan(PlannedStmt *stmt);
 extern void tfguard_classify_utility(PlannedStmt *pstmt);

@@ -16,6 +16,7 @@
 
 #define MAX_UNLOCKS 128
 #define MAX_UNLOCK_OBJECTS 16
+#define MAX_APPROVED_OBJECTS 64	/* a refused statement's objects */
 #define TOKEN_SECRET_BYTES 20
 #define TOKEN_SECRET_LEN (sizeof(TFGUARD_TOKEN_PREFIX) + 2 * TOKEN_SECRET_BYTES)
 #define UNLOCK_ID_BYTES 6
@@ -48,9 +49,13 @@ typedef struct UnlockEntry
 	int64		approves;		/* an approval: the refused attempt's audit
 								 * id; it has no secret and is pinned from
 								 * the start.  0 for a token. */
-	Oid			object_oid;		/* an approval: the refused object, and the */
-	TransactionId object_stamp; /* raw xmin of its catalog row then; see
-								 * identity.c.  Its name is only shown. */
+	/*
+	 * an approval: the refused statement's objects, and the raw xmin of
+	 * each one's catalog row then (identity.c).  Names are only shown.
+	 */
+	int			napproved;
+	Oid			object_oids[MAX_APPROVED_OBJECTS];
+	TransactionId object_stamps[MAX_APPROVED_OBJECTS];
 } UnlockEntry;
 
 extern Size tfguard_unlock_store_shmem_size(void);

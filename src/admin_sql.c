@@ -333,9 +333,12 @@ typedef struct Request
 	char	   *object_name;
 	int			backend_pid;
 	TimestampTz backend_start;
-	Oid			object_oid;		/* what the approval binds to */
 	Oid			database_oid;
-	TransactionId object_stamp;
+	/* what the approval binds to: the object, then the statement's others */
+	int			nobjects;
+	Oid			object_oids[MAX_APPROVED_OBJECTS];
+	TransactionId object_stamps[MAX_APPROVED_OBJECTS];
+	uint32		operations;
 } Request;
 
 #define READ_REQUEST \
@@ -345,8 +348,51 @@ typedef struct Request
 	"         AND d.operation = 'approve')," \
 	" EXISTS (SELECT 1 FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
 	"         AND d.operation = 'deny')," \
-	" object_oid, database_oid, object_xmin" \
+	" object_oid, database_oid, object_xmin, refers_to" \
 	" FROM tfguard.audit_log a WHERE a.id = $1"
+
+/* the further objects of a statement refused once (decide.c) */
+#define READ_REQUEST_PARTS \
+	"SELECT operation, object_oid, object_xmin FROM tfguard.audit_log" \
+	" WHERE refers_to = $1 AND decision = 'blocked' AND object_oid IS NOT NULL" \
+	" ORDER BY id"
+
+/*
+ * The further objects of a statement refused once, recorded as parts of
+ * the request: an approval covers them too, and nothing else.
+ */
+static void
+read_request_parts(Request *request)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(request->id)};
+
+	if (SPI_execute_with_args(READ_REQUEST_PARTS, 1, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read tfguard.audit_log");
+	if (1 + SPI_processed > MAX_APPROVED_OBJECTS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("audit id " INT64_FORMAT " is a statement that would destroy %d objects, more than one approval covers (%d)",
+						request->id, (int) (1 + SPI_processed), MAX_APPROVED_OBJECTS),
+				 errhint("Issue a token that names the objects instead: tfguard.issue_token().")));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	row = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		GuardedOperation operation;
+		bool		isnull;
+
+		if (tfguard_parse_operation(SPI_getvalue(row, desc, 1), &operation))
+			request->operations |= 1 << operation;
+		request->object_oids[request->nobjects] =
+			DatumGetObjectId(SPI_getbinval(row, desc, 2, &isnull));
+		request->object_stamps[request->nobjects] =
+			DatumGetTransactionId(SPI_getbinval(row, desc, 3, &isnull));
+		if (isnull)
+			request->object_stamps[request->nobjects] = InvalidTransactionId;
+		request->nobjects++;
+	}
+}
 
 /*
  * Read a refused attempt from the trail; errors unless it is one that
@@ -393,15 +439,16 @@ read_request(int64 id, bool for_deny)
 	request->backend_start = isnull ? 0 :
 		DatumGetTimestampTz(SPI_getbinval(row, desc, 6, &isnull));
 	decision = SPI_getvalue(row, desc, 7);
-	request->object_oid = DatumGetObjectId(SPI_getbinval(row, desc, 10, &isnull));
+	request->object_oids[0] = DatumGetObjectId(SPI_getbinval(row, desc, 10, &isnull));
 	if (isnull)
-		request->object_oid = InvalidOid;
+		request->object_oids[0] = InvalidOid;
 	request->database_oid = DatumGetObjectId(SPI_getbinval(row, desc, 11, &isnull));
 	if (isnull)
 		request->database_oid = InvalidOid;
-	request->object_stamp = DatumGetTransactionId(SPI_getbinval(row, desc, 12, &isnull));
+	request->object_stamps[0] = DatumGetTransactionId(SPI_getbinval(row, desc, 12, &isnull));
 	if (isnull)
-		request->object_stamp = InvalidTransactionId;
+		request->object_stamps[0] = InvalidTransactionId;
+	request->nobjects = 1;
 
 	if (strcmp(decision, "blocked") != 0 ||
 		!tfguard_parse_operation(request->operation, &operation) ||
@@ -409,6 +456,19 @@ read_request(int64 id, bool for_deny)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("audit id " INT64_FORMAT " is not a refused attempt at a guarded operation", id)));
+	request->operations = 1 << operation;
+	/* a further object of a statement refused once: decided with the statement */
+	{
+		Datum		part_of = SPI_getbinval(row, desc, 13, &isnull);
+
+		if (!isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("audit id " INT64_FORMAT " is part of the statement refused as audit id " INT64_FORMAT,
+							id, DatumGetInt64(part_of)),
+					 errhint("Decide on audit id " INT64_FORMAT ": that decision covers the whole statement.",
+							 DatumGetInt64(part_of))));
+	}
 	/* a request can be denied after it was approved: that ends the approval */
 	if (DatumGetBool(SPI_getbinval(row, desc, 9, &isnull)) ||
 		(!for_deny && DatumGetBool(SPI_getbinval(row, desc, 8, &isnull))))
@@ -418,6 +478,7 @@ read_request(int64 id, bool for_deny)
 						DatumGetBool(SPI_getbinval(row, desc, 9, &isnull)) ?
 						"denied" : "approved")));
 
+	read_request_parts(request);
 	SPI_finish();
 	return request;
 }
@@ -458,7 +519,7 @@ check_not_own_attempt(const Request *request)
  * people.  Returns the approval's id.
  */
 static const char *
-grant_approval(const Request *request, GuardedOperation operation, Oid role,
+grant_approval(const Request *request, Oid role,
 			   Oid database, double ttl_s, const char *reason)
 {
 	UnlockEntry entry;
@@ -469,11 +530,13 @@ grant_approval(const Request *request, GuardedOperation operation, Oid role,
 	strlcpy(entry.role_name, request->session_role, NAMEDATALEN);
 	entry.database = database;
 	strlcpy(entry.database_name, request->database_name, NAMEDATALEN);
-	entry.operations = 1 << operation;
+	entry.operations = request->operations;
 	entry.nobjects = 1;
 	strlcpy(entry.objects[0], request->object_name, TFGUARD_OBJECT_NAME_MAX);
-	entry.object_oid = request->object_oid;
-	entry.object_stamp = request->object_stamp;
+	entry.napproved = request->nobjects;
+	memcpy(entry.object_oids, request->object_oids, sizeof(Oid) * request->nobjects);
+	memcpy(entry.object_stamps, request->object_stamps,
+		   sizeof(TransactionId) * request->nobjects);
 	entry.pinned_pid = request->backend_pid;
 	entry.pinned_start = request->backend_start;
 	tfguard_unlock_store_install(&entry);
@@ -539,7 +602,7 @@ tfguard_approve(PG_FUNCTION_ARGS)
 				 errhint("Issue a token for reconfigure that names what may change: "
 						 "tfguard.issue_token('%s', ARRAY['reconfigure'], ARRAY['%s'], ...).",
 						 request->session_role, request->object_name)));
-	if (!OidIsValid(request->object_oid))
+	if (!OidIsValid(request->object_oids[0]))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("audit id " INT64_FORMAT " does not record which object it was about", id),
@@ -561,7 +624,7 @@ tfguard_approve(PG_FUNCTION_ARGS)
 				 errmsg("audit id " INT64_FORMAT " does not record which database it was made in", id),
 				 errdetail("It was refused by an older version of tfguard; nothing was unlocked."),
 				 errhint("The agent must try again, and that attempt can be approved.")));
-	approval_id = grant_approval(request, operation, role, database, ttl_s, reason);
+	approval_id = grant_approval(request, role, database, ttl_s, reason);
 	PG_RETURN_TEXT_P(cstring_to_text(approval_id));
 }
 

@@ -22,6 +22,7 @@
 #include "access/tableam.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "miscadmin.h"
@@ -85,16 +86,20 @@ classify_relation(Oid relid, GuardedOperation operation)
  * session does not own is left to PostgreSQL, which refuses it first; a
  * CASCADE is decided where the objects go, with everything it takes
  * listed for the human (impact.c).  The object access hook remains the
- * backstop: a table renamed in between is decided on there.
+ * backstop: a table renamed in between is decided on there.  Returns
+ * whether the named tables are all the guarded tables the statement can
+ * remove (none has partitions or children), so that its decision need not
+ * wait for its end.
  */
-void
+bool
 tfguard_classify_drop_statement(DropStmt *stmt)
 {
 	ListCell   *lc;
+	bool		complete = true;
 
 	if ((stmt->removeType != OBJECT_TABLE && stmt->removeType != OBJECT_MATVIEW) ||
 		stmt->behavior == DROP_CASCADE)
-		return;
+		return false;
 	foreach(lc, stmt->objects)
 	{
 		Oid			relid = RangeVarGetRelid(makeRangeVarFromNameList(castNode(List, lfirst(lc))),
@@ -111,11 +116,13 @@ tfguard_classify_drop_statement(DropStmt *stmt)
 		if (!pg_class_ownercheck(relid, GetUserId()) ||
 			!tfguard_relation_is_guarded(relid, GUARDED_DROP_TABLE, &attempt))
 			continue;
+		complete &= !has_subclass(relid);
 		tfguard_decide(&attempt);
 		oldcontext = transaction_list_switch_to(&decided_by_name);
 		decided_by_name.list = lappend_oid(decided_by_name.list, relid);
 		MemoryContextSwitchTo(oldcontext);
 	}
+	return complete;
 }
 
 void

@@ -5,9 +5,16 @@
  *
  * Every classifier ends here with one GuardedAttempt: one operation on one
  * object.  A statement that would remove several guarded objects reaches
- * this point once per object, in the order PostgreSQL removes them, and
- * stops at the first refusal: a refused statement leaves one audit row,
- * naming the first guarded object it would have removed.  Every attempt is
+ * this point once per object, in the order PostgreSQL removes them.
+ * Within a DROP, TRUNCATE, DROP OWNED or ALTER TABLE (tfguard.c opens the
+ * statement's scope), refusals are collected instead of raised, and the
+ * statement is refused once at its end, before anything commits, with
+ * everything it would have destroyed: one audit row for the human to
+ * decide on, and one row per further object referring to it, which an
+ * approval of it covers too.  DROP DATABASE, which cannot be undone, and
+ * changes to tfguard itself, its audit table above all (the statement
+ * would hold it locked against the writer of the refusal), are refused
+ * at once.  Every attempt is
  * recorded (audit.c) before the client hears the outcome.  The unlocks
  * (tokens, approvals) plug in here and nowhere else.
  *
@@ -20,7 +27,9 @@
 #include "postgres.h"
 
 #include "access/xlog.h"
+#include "lib/stringinfo.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #include "audit.h"
 #include "decide.h"
@@ -28,6 +37,7 @@
 #include "impact.h"
 #include "operation.h"
 #include "session_unlock.h"
+#include "transaction_list.h"
 
 /*
  * An object's name for a message: in double quotes, unless it carries its
@@ -204,6 +214,63 @@ errhint_refusal(const GuardedAttempt *attempt, int64 audit_id)
 				   audit_id, tfguard_database);
 }
 
+/* ---------- one decision per statement ---------- */
+
+/* A refusal held back until the end of the statement. */
+typedef struct HeldRefusal
+{
+	GuardedAttempt attempt;
+	const char *impact;
+	TransactionId stamp;
+	const char *token_id;
+	const char *why_not;
+} HeldRefusal;
+
+static bool collecting = false;
+static TransactionList held_refusals;
+
+/* Refusals the statement shows in its DETAIL, by name; the rest are counted. */
+#define HELD_REFUSALS_SHOWN 10
+
+void
+tfguard_decide_statement_begin(void)
+{
+	collecting = true;
+	held_refusals.list = NIL;
+}
+
+/* The statement failed: what it held back goes with it. */
+void
+tfguard_decide_statement_abandon(void)
+{
+	collecting = false;
+	held_refusals.list = NIL;
+}
+
+/*
+ * Everything about the attempt the refusal will need once the objects are
+ * gone: computed now, kept in the transaction's memory.
+ */
+static void
+hold_refusal(const GuardedAttempt *attempt, const char *token_id,
+			 const char *why_not)
+{
+	HeldRefusal *held;
+	MemoryContext oldcontext = transaction_list_switch_to(&held_refusals);
+
+	held = palloc0(sizeof(HeldRefusal));
+	held->attempt = *attempt;
+	held->attempt.object_name = pstrdup(attempt->object_name);
+	if (attempt->operation == GUARDED_DROP_COLUMN)
+		held->attempt.column_name = pstrdup(attempt->column_name);
+	held->impact = tfguard_impact(attempt);
+	held->stamp = tfguard_object_stamp(attempt);
+	held->token_id = token_id ? pstrdup(token_id) : NULL;
+	held->why_not = why_not ? pstrdup(why_not) : NULL;
+	held_refusals.list = lappend(held_refusals.list, held);
+	MemoryContextSwitchTo(oldcontext);
+}
+
 /*
  * Decide on one attempt: record it, then let it through (the session's
  * unlock token covers it), refuse it (ERROR), or warn about it (mode
@@ -232,6 +299,16 @@ tfguard_decide(const GuardedAttempt *attempt)
 	/* "warn" never extends to tfguard's own objects: they stay refused */
 	warn_only = !unlocked && tfguard_mode == GUARD_MODE_WARN &&
 		attempt->operation != GUARDED_RECONFIGURE;
+
+	/* within a statement's scope, refused at its end with everything else */
+	if (collecting && !unlocked && !warn_only &&
+		attempt->operation != GUARDED_DROP_DATABASE &&
+		attempt->operation != GUARDED_RECONFIGURE &&
+		attempt->object_id != tfguard_audit_table_oid())
+	{
+		hold_refusal(attempt, token_id, why_not);
+		return;
+	}
 
 	event.operation = operation;
 	event.object_name = attempt->object_name;
@@ -292,4 +369,108 @@ tfguard_decide(const GuardedAttempt *attempt)
 			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
 					   consequence(messages, attempt, name), audit_id),
 			 errhint_refusal(attempt, audit_id)));
+}
+
+/* "a", "b", ... and N more: the objects after the first, for the DETAIL. */
+static char *
+other_objects_text(List *held)
+{
+	StringInfoData out;
+	int			n = list_length(held) - 1;
+
+	initStringInfo(&out);
+	for (int i = 1; i <= n && i <= HELD_REFUSALS_SHOWN; i++)
+	{
+		HeldRefusal *other = (HeldRefusal *) list_nth(held, i);
+
+		appendStringInfo(&out, "%s%s (%s)", i > 1 ? ", " : "",
+						 quoted(other->attempt.object_name),
+						 tfguard_operation_name(other->attempt.operation));
+	}
+	if (n > HELD_REFUSALS_SHOWN)
+		appendStringInfo(&out, " and %d more", n - HELD_REFUSALS_SHOWN);
+	return out.data;
+}
+
+/*
+ * The statement ran to its end: refuse it, once, if anything in it was
+ * refused.  The first object is the request a human decides on; each
+ * further one is recorded as part of it (refers_to), so that approving
+ * the first approves them all, and nothing else.
+ */
+void
+tfguard_decide_statement_end(void)
+{
+	List	   *held = held_refusals.list;
+	HeldRefusal *first;
+	const AttemptMessages *messages;
+	const char *name;
+	AuditEvent	event = {0};
+	int64		audit_id;
+	int64		part_id;
+	char	   *failure = NULL;
+	bool		recorded;
+	ListCell   *lc;
+
+	tfguard_decide_statement_abandon();
+	if (held == NIL)
+		return;
+
+	first = (HeldRefusal *) linitial(held);
+	messages = messages_of(&first->attempt);
+	name = quoted(first->attempt.object_name);
+
+	event.operation = tfguard_operation_name(first->attempt.operation);
+	event.object_name = first->attempt.object_name;
+	event.decision = "blocked";
+	event.token_id = first->token_id;
+	event.detail = first->why_not ?
+		psprintf("token does not unlock it: %s", first->why_not) : NULL;
+	event.impact = list_length(held) == 1 ? first->impact :
+		psprintf("%d objects in one statement; this one: %s", list_length(held),
+				 first->impact ? first->impact : "size unknown");
+	event.object_id = first->attempt.object_id;
+	event.object_stamp = first->stamp;
+	recorded = tfguard_audit_record(&event, &audit_id, &failure);
+
+	for_each_from(lc, held, 1)
+	{
+		HeldRefusal *part = (HeldRefusal *) lfirst(lc);
+
+		if (!recorded)
+			break;
+		event.operation = tfguard_operation_name(part->attempt.operation);
+		event.object_name = part->attempt.object_name;
+		event.detail = psprintf("part of the statement refused as audit id " INT64_FORMAT,
+								audit_id);
+		event.refers_to = audit_id;
+		event.impact = part->impact;
+		event.object_id = part->attempt.object_id;
+		event.object_stamp = part->stamp;
+		recorded = tfguard_audit_record(&event, &part_id, &failure);
+	}
+
+	if (!recorded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg(messages->refused, name),
+				 errdetail("%s The attempt could not be recorded in the audit trail (%s), and tfguard runs no guarded operation it cannot record.",
+						   consequence(messages, &first->attempt, name), failure),
+				 errhint("tfguard refuses what it cannot record. A database administrator must bring the audit trail back: the tfguard audit writer must run, and the tfguard extension must be installed in database \"%s\".",
+						 tfguard_database)));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg(messages->refused, name),
+			 list_length(held) > 1 ?
+			 errdetail("%s The same statement would also destroy %d more: %s. The attempt was recorded as audit id " INT64_FORMAT "; an approval of it covers these objects and no others.",
+					   consequence(messages, &first->attempt, name),
+					   list_length(held) - 1, other_objects_text(held), audit_id) :
+			 first->why_not ?
+			 errdetail("%s This session's unlock %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".",
+					   consequence(messages, &first->attempt, name), first->token_id,
+					   first->why_not, audit_id) :
+			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
+					   consequence(messages, &first->attempt, name), audit_id),
+			 errhint_refusal(&first->attempt, audit_id)));
 }

@@ -413,8 +413,15 @@ tfguard_session_unlock_covers(const GuardedAttempt *attempt, const char **unlock
 														approvals, lengthof(approvals));
 	for (int i = 0; i < napprovals; i++)
 	{
+		TransactionId stamp = InvalidTransactionId;
+
+		for (int j = 0; j < approvals[i].napproved; j++)
+		{
+			if (approvals[i].object_oids[j] == attempt->object_id)
+				stamp = approvals[i].object_stamps[j];
+		}
 		/* the very object the human saw refused, in the version it was */
-		if (tfguard_object_is(attempt, approvals[i].object_oid, approvals[i].object_stamp))
+		if (tfguard_object_is(attempt, attempt->object_id, stamp))
 		{
 			*unlock_id = pstrdup(approvals[i].id);
 			*approval_of = approvals[i].approves;

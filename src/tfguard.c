@@ -31,6 +31,7 @@
 #include "audit.h"
 #include "blast_radius.h"
 #include "classify.h"
+#include "decide.h"
 #include "dropped.h"
 #include "operation.h"
 #include "redact.h"
@@ -234,6 +235,26 @@ statement_resets_token(Node *parsetree)
 }
 
 /*
+ * Statements that can destroy many guarded objects at once, and whose work
+ * a refusal at their end undoes: one decision for all of them (decide.c).
+ * DROP DATABASE is not among them: it cannot be undone.
+ */
+static inline bool
+statement_decided_once(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+		case T_TruncateStmt:
+		case T_DropOwnedStmt:
+		case T_AlterTableStmt:
+			return true;
+		default:
+			return false;
+	}
+}
+
+/*
  * ProcessUtility hook: PostgreSQL calls it for every utility statement, at
  * every nesting level, before executing it.  tfguard refuses here the few
  * statements that change tfguard itself and must be caught before they
@@ -249,6 +270,8 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	char	   *token_before = resets_token ? tfguard_session_token_id() : NULL;
 	RefreshCheck refresh;
 	bool		check_refresh = false;
+	bool		decided_once = context == PROCESS_UTILITY_TOPLEVEL &&
+		tfguard_guard_is_active() && statement_decided_once(pstmt->utilityStmt);
 
 	/* before anything can fail: a refused SET must not leave a secret on show */
 	if (sets_token || IsA(pstmt->utilityStmt, DoStmt) || IsA(pstmt->utilityStmt, CallStmt))
@@ -263,8 +286,6 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	if (tfguard_guard_is_active())
 	{
 		tfguard_classify_utility(pstmt);
-		if (IsA(pstmt->utilityStmt, DropStmt))
-			tfguard_classify_drop_statement((DropStmt *) pstmt->utilityStmt);
 		if (IsA(pstmt->utilityStmt, RefreshMatViewStmt))
 			check_refresh = tfguard_classify_refresh_before((RefreshMatViewStmt *) pstmt->utilityStmt,
 															&refresh);
@@ -272,10 +293,41 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	if (sets_token)
 		tfguard_session_unlock_before_set((VariableSetStmt *) pstmt->utilityStmt);
 
-	if (prev_ProcessUtility)
-		prev_ProcessUtility(PROCESS_UTILITY_ARGS);
-	else
-		standard_ProcessUtility(PROCESS_UTILITY_ARGS);
+	/*
+	 * Within a statement decided once, refusals are held until its end;
+	 * whatever fails in between must close the scope, or a later statement
+	 * would have its refusals held too.
+	 */
+	if (decided_once)
+		tfguard_decide_statement_begin();
+	PG_TRY();
+	{
+		/*
+		 * A DROP of tables without partitions or children, and without
+		 * CASCADE, removes no other guarded table: refused before
+		 * PostgreSQL removes anything.
+		 */
+		if (IsA(pstmt->utilityStmt, DropStmt) && tfguard_guard_is_active() &&
+			tfguard_classify_drop_statement((DropStmt *) pstmt->utilityStmt) &&
+			decided_once)
+		{
+			tfguard_decide_statement_end();
+			tfguard_decide_statement_begin();
+		}
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(PROCESS_UTILITY_ARGS);
+		else
+			standard_ProcessUtility(PROCESS_UTILITY_ARGS);
+	}
+	PG_CATCH();
+	{
+		if (decided_once)
+			tfguard_decide_statement_abandon();
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	if (decided_once)
+		tfguard_decide_statement_end();
 
 	if (sets_token)
 		tfguard_session_unlock_after_set();

@@ -336,6 +336,17 @@ tfguard_unlock_store_end_session_approvals(void)
 	LWLockRelease(unlock_table->lock);
 }
 
+static bool
+approves_object(const UnlockEntry *entry, Oid object_oid)
+{
+	for (int i = 0; i < entry->napproved; i++)
+	{
+		if (entry->object_oids[i] == object_oid)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Copies of up to "max" usable approvals given to this session for this
  * operation on this object (by OID): however many approvals the session
@@ -353,7 +364,7 @@ tfguard_unlock_store_session_approvals(uint32 operations, Oid object_oid,
 		UnlockEntry *entry = &unlock_table->entries[i];
 
 		if (entry->in_use && entry->approves != 0 &&
-			entry->object_oid == object_oid &&
+			approves_object(entry, object_oid) &&
 			(entry->operations & operations) != 0 &&
 			tfguard_unlock_pinned_here(entry) &&
 			tfguard_unlock_unusable_reason(entry) == NULL)

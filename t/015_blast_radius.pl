@@ -157,6 +157,48 @@ $old->quit;
 is($node->safe_psql('postgres', q{SELECT count(secret) FROM app.late}), 200,
 	'the column is intact');
 
+# One decision per statement: DROP SCHEMA ... CASCADE over 30 tables is
+# refused once, with all of them; one approval lets exactly those go, and
+# a table added since is refused again.
+$node->safe_psql('postgres', q{
+	CREATE ROLE dba LOGIN IN ROLE tfguard_admin;
+	CREATE SCHEMA shop AUTHORIZATION agent;
+	SET ROLE agent;
+	SELECT format('CREATE TABLE shop.t%s (id int); INSERT INTO shop.t%s VALUES (1)', g, g)
+	  FROM generate_series(1, 30) g \gexec
+});
+my $blocked_before = $node->safe_psql('postgres',
+	q{SELECT count(*) FROM tfguard.audit_log WHERE decision = 'blocked'});
+my $shop = session_as($node, 'postgres', 'agent');
+$err = try_in($shop, 'DROP SCHEMA shop CASCADE');
+like($err, qr/would also destroy 29 more: .* and 19 more\. The attempt was recorded as audit id (\d+)/,
+	'one refusal names the 30 tables (10 by name, the rest counted)');
+my ($request) = $err =~ /audit id (\d+)/;
+is($node->safe_psql('postgres', 'SELECT count(*) FROM tfguard.pending'), 1,
+	'one request awaits a decision');
+is($node->safe_psql('postgres',
+	"SELECT count(*) FROM tfguard.audit_log WHERE refers_to = $request AND decision = 'blocked'"),
+	29, 'the other 29 are recorded as part of it');
+($ret, $out, $err) = $node->psql('postgres',
+	'SELECT tfguard.approve(' . ($request + 1) . ')', extra_params => [ '-U', 'dba' ]);
+like($err, qr/is part of the statement refused as audit id $request/,
+	'a part cannot be decided on by itself');
+$node->safe_psql('postgres', q{SET ROLE agent; CREATE TABLE shop.late (id int); INSERT INTO shop.late VALUES (1)});
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+$err = try_in($shop, 'DROP SCHEMA shop CASCADE');
+like($err, qr/refused drop_table of table "shop.late"/,
+	'the approval does not reach a table added since it was given');
+unlike($err, qr/more:/, 'and that table alone is refused');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_tables WHERE schemaname = 'shop'}), 31,
+	'nothing was dropped');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+$err = try_in($shop, 'DROP SCHEMA shop CASCADE');
+unlike($err, qr/ERROR/, 'with both approvals the statement goes through');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_namespace WHERE nspname = 'shop'}), 0,
+	'the schema is gone');
+$shop->quit;
+
 # tfguard.guarded: update_all and mass_update left out by the DBA
 my $before = audited('update_all');
 $node->append_conf('postgresql.conf',
