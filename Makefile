@@ -9,6 +9,7 @@ OBJS = \
 	src/classify_utility.o \
 	src/classify_refresh.o \
 	src/blast_radius.o \
+	src/removal_window.o \
 	src/own_objects.o \
 	src/dropped.o \
 	src/relation.o \

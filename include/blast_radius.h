@@ -14,5 +14,6 @@
 
 extern void tfguard_check_countable(PlannedStmt *stmt);
 extern void tfguard_judge_changes_of(EState *estate);
+extern void tfguard_note_additions_of(EState *estate);
 
 #endif							/* TFGUARD_BLAST_RADIUS_H */

@@ -88,6 +88,8 @@ typedef struct GuardedAttempt
 	int64		rows_changed;	/* rows removed (net) or overwritten, or -1
 								 * when they cannot be counted */
 	int64		rows_held;		/* rows the table held before */
+	int64		rows_earlier;	/* of rows_changed, removed by the role's
+								 * earlier transactions (tfguard.window) */
 	/* drop_column only */
 	const char *column_name;
 } GuardedAttempt;

@@ -66,6 +66,7 @@
 #include "blast_radius.h"
 #include "decide.h"
 #include "relation.h"
+#include "removal_window.h"
 #include "transaction_list.h"
 
 /*
@@ -97,6 +98,7 @@ static bool commit_check_registered = false;
 
 static void judge_before_commit(XactEvent event, void *arg);
 static void judge_changed_tables(void);
+static void count_in_window(void);
 
 /* The smallest change that can be refused: max_share of min_rows. */
 static int64
@@ -144,7 +146,10 @@ judge_before_commit(XactEvent event, void *arg)
 		event == XACT_EVENT_PRE_PREPARE)
 	{
 		if (changed_tables.list != NIL && tfguard_guard_is_active())
+		{
 			judge_changed_tables();
+			count_in_window();
+		}
 	}
 }
 
@@ -161,6 +166,7 @@ refuse_uncountable(Oid relid)
 	{
 		attempt.rows_changed = -1;
 		attempt.rows_held = -1;
+		attempt.rows_earlier = 0;
 		tfguard_decide(&attempt);
 	}
 }
@@ -312,10 +318,10 @@ destroyed(Relation rel, const RowCount *count, int64 inserted, int64 updated,
  */
 static void
 judge_destruction(Relation rel, ChangedTable *table, int64 inserted,
-				  int64 updated, int64 deleted)
+				  int64 updated, int64 deleted, int64 earlier)
 {
 	double		share = tfguard_max_share;
-	int64		most = deleted + updated;
+	int64		most = Max(deleted + updated + earlier, (int64) 0);
 	int64		estimate = statistics_live_rows(table->relid);
 	int64		enough;
 	RowCount	count = {0};
@@ -324,16 +330,21 @@ judge_destruction(Relation rel, ChangedTable *table, int64 inserted,
 	GuardedOperation operation;
 	GuardedAttempt attempt;
 
-	if (estimate > 0 && most * 2 < share * estimate && spread_blocks_hold_rows(rel))
+	if (estimate > 0 && most * 2 < share * (estimate + earlier) && spread_blocks_hold_rows(rel))
 	{
-		table->next_judged = (int64) ceil(share * estimate / 2);
+		table->next_judged = (int64) ceil(share * (estimate + earlier) / 2);
 		return;
 	}
 
-	/* held > most / share proves the change under the limit */
-	enough = Max((int64) floor(most / share) - deleted + inserted + 1, (int64) 1);
+	/*
+	 * held > most / share proves the change under the limit.  What the
+	 * table held: the rows there now, those this transaction removed net,
+	 * and those the role's earlier transactions removed net in the window.
+	 */
+	enough = Max((int64) floor(most / share) - (deleted - inserted + earlier) + 1,
+				 (int64) 1);
 	count_rows(rel, 0, 0, enough, &count);
-	held = count.visible + deleted - inserted;
+	held = count.visible + deleted - inserted + earlier;
 	if (count.visible >= enough)
 	{
 		/* it held at least "held": the limit is that share of it */
@@ -342,7 +353,8 @@ judge_destruction(Relation rel, ChangedTable *table, int64 inserted,
 		return;
 	}
 
-	lost = Min(destroyed(rel, &count, inserted, updated, deleted), Max(held, (int64) 0));
+	lost = Min(destroyed(rel, &count, inserted, updated, deleted) + earlier,
+			   Max(held, (int64) 0));
 	if (held < tfguard_min_rows || lost < share * held)
 	{
 		/* "most" grows at least as fast as what is destroyed */
@@ -354,7 +366,7 @@ judge_destruction(Relation rel, ChangedTable *table, int64 inserted,
 	/* whatever is decided, look again after another such share */
 	table->next_judged = most + Max((int64) 1, (int64) ceil(share * held));
 	/* the table shrank by at least half of it: a removal; else an overwrite */
-	operation = (deleted - inserted) * 2 >= lost ?
+	operation = (deleted - inserted + earlier) * 2 >= lost ?
 		GUARDED_MASS_DELETE : GUARDED_MASS_UPDATE;
 	if (operation == GUARDED_MASS_DELETE ? table->removal_settled : table->overwrite_settled)
 		return;
@@ -362,6 +374,7 @@ judge_destruction(Relation rel, ChangedTable *table, int64 inserted,
 	{
 		attempt.rows_changed = lost;
 		attempt.rows_held = held;
+		attempt.rows_earlier = earlier;
 		tfguard_decide(&attempt);
 	}
 	/* allowed by an unlock, warned about, or not guarded: settled */
@@ -381,11 +394,15 @@ judge_table(ChangedTable *table, Relation rel)
 	int64		inserted,
 				updated,
 				deleted;
+	int64		earlier = 0;
 
 	if (table->removal_settled && table->overwrite_settled)
 		return;
 	transaction_counts(table->counters, &inserted, &updated, &deleted);
-	if (deleted + updated < table->next_judged)
+	/* the role's earlier removals count with this transaction's */
+	if (deleted > 0 && !table->removal_settled)
+		earlier = tfguard_window_removed(table->relid, GetUserId());
+	if (deleted + updated + earlier < table->next_judged)
 		return;
 	/* not a heap: nothing to count with */
 	if (rel->rd_rel->relam != HEAP_TABLE_AM_OID)
@@ -393,7 +410,7 @@ judge_table(ChangedTable *table, Relation rel)
 		table->removal_settled = table->overwrite_settled = true;
 		return;
 	}
-	judge_destruction(rel, table, inserted, updated, deleted);
+	judge_destruction(rel, table, inserted, updated, deleted, earlier);
 }
 
 /*
@@ -439,9 +456,30 @@ tfguard_judge_changes_of(EState *estate)
 		if (counters->trans == NULL)
 			continue;
 		transaction_counts(counters, &inserted, &updated, &deleted);
-		if (deleted + updated < smallest)
+		/* a removal, however small, is counted in the window at commit */
+		if (deleted + updated < smallest && deleted == 0)
 			continue;
 		judge_table(changed_table(RelationGetRelid(rel), counters), rel);
+	}
+}
+
+/*
+ * Called at the end of a plain INSERT: rows the role adds to a table from
+ * which it removed rows within the window count against those removals at
+ * commit (a queue).  One memory read when no role removed any.
+ */
+void
+tfguard_note_additions_of(EState *estate)
+{
+	ListCell   *lc;
+
+	foreach(lc, estate->es_opened_result_relations)
+	{
+		Relation	rel = ((ResultRelInfo *) lfirst(lc))->ri_RelationDesc;
+
+		if (unlikely(tfguard_window_may_hold(RelationGetRelid(rel))) &&
+			rel->pgstat_info != NULL)
+			(void) changed_table(RelationGetRelid(rel), rel->pgstat_info);
 	}
 }
 
@@ -468,5 +506,38 @@ judge_changed_tables(void)
 			continue;
 		judge_table(table, rel);
 		RelationClose(rel);
+	}
+}
+
+/*
+ * At commit: what the transaction removed from each guarded table, net of
+ * what it added, counts against its role in the window.  When the window
+ * has no room for a new count, the removal is refused: tfguard does not
+ * let through what it cannot count.
+ */
+static void
+count_in_window(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, changed_tables.list)
+	{
+		ChangedTable *table = (ChangedTable *) lfirst(lc);
+		int64		inserted,
+					updated,
+					deleted;
+		GuardedAttempt attempt;
+
+		transaction_counts(table->counters, &inserted, &updated, &deleted);
+		if (deleted == inserted || table->removal_settled ||
+			!tfguard_relation_is_guarded(table->relid, GUARDED_MASS_DELETE, &attempt))
+			continue;
+		if (!tfguard_window_add(table->relid, GetUserId(), deleted - inserted))
+		{
+			attempt.rows_changed = -2;
+			attempt.rows_held = -1;
+			attempt.rows_earlier = 0;
+			tfguard_decide(&attempt);
+		}
 	}
 }

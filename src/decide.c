@@ -171,9 +171,19 @@ consequence(const AttemptMessages *messages, const GuardedAttempt *attempt,
 	{
 		case GUARDED_MASS_DELETE:
 		case GUARDED_MASS_UPDATE:
+			if (attempt->rows_changed == -2)
+				return psprintf(_("tfguard counts the rows each role removes from each table within tfguard.window, every one of its tfguard.window_entries counts is in use, and it refuses removing rows from table %s that it cannot count."),
+								name);
 			if (attempt->rows_changed < 0)
 				return psprintf(_("tfguard cannot count the rows the statement would change in table %s, because track_counts is off, and refuses what it cannot count."),
 								name);
+			if (attempt->rows_earlier > 0)
+				return psprintf(_("%s Of those, %s were removed by earlier transactions of the same role within tfguard.window; they stay removed."),
+								psprintf(_(messages->consequence),
+										 psprintf(INT64_FORMAT, attempt->rows_changed),
+										 psprintf(INT64_FORMAT, attempt->rows_held), name,
+										 psprintf("%g%%", tfguard_max_share * 100)),
+								psprintf(INT64_FORMAT, attempt->rows_earlier));
 			return psprintf(_(messages->consequence),
 							psprintf(INT64_FORMAT, attempt->rows_changed),
 							psprintf(INT64_FORMAT, attempt->rows_held), name,

@@ -2,8 +2,8 @@
  *
  * shmem.c
  *	  tfguard's shared memory, requested and attached in one place: the
- *	  audit queue (audit.c) and the unlock table (unlock.c), each under its
- *	  own LWLock.
+ *	  audit queue (audit.c), the unlock table (unlock_store.c) and the
+ *	  removal window (removal_window.c), each under its own LWLock.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +15,7 @@
 #include "storage/shmem.h"
 
 #include "audit.h"
+#include "removal_window.h"
 #include "shmem.h"
 #include "unlock_store.h"
 
@@ -26,10 +27,12 @@ request_shared_memory(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(add_size(tfguard_audit_shmem_size(),
-									tfguard_unlock_store_shmem_size()));
+	RequestAddinShmemSpace(add_size(add_size(tfguard_audit_shmem_size(),
+											 tfguard_unlock_store_shmem_size()),
+									tfguard_window_shmem_size()));
 	RequestNamedLWLockTranche("tfguard", 1);
 	RequestNamedLWLockTranche("tfguard tokens", 1);
+	RequestNamedLWLockTranche("tfguard removal window", 1);
 }
 
 static void
@@ -41,6 +44,7 @@ attach_shared_memory(void)
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	tfguard_audit_shmem_attach();
 	tfguard_unlock_store_shmem_attach();
+	tfguard_window_shmem_attach();
 	LWLockRelease(AddinShmemInitLock);
 }
 

@@ -35,6 +35,7 @@
 #include "dropped.h"
 #include "operation.h"
 #include "redact.h"
+#include "removal_window.h"
 #include "session_unlock.h"
 #include "shmem.h"
 
@@ -213,8 +214,13 @@ tfguard_ExecutorFinish(QueryDesc *queryDesc)
 	else
 		standard_ExecutorFinish(queryDesc);
 
-	if (run_may_destroy(queryDesc) && tfguard_guard_is_active())
-		tfguard_judge_changes_of(queryDesc->estate);
+	if (run_may_destroy(queryDesc))
+	{
+		if (tfguard_guard_is_active())
+			tfguard_judge_changes_of(queryDesc->estate);
+	}
+	else if (queryDesc->operation == CMD_INSERT && tfguard_guard_is_active())
+		tfguard_note_additions_of(queryDesc->estate);
 }
 
 /* RESET tfguard.token, RESET ALL, DISCARD ALL: the session's unlock ends. */
@@ -461,6 +467,26 @@ define_settings(void)
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("tfguard.window",
+							"How long the rows a role removes from a table add up across transactions.",
+							"Batches in separate transactions, from one or several sessions of a role, "
+							"are judged together for mass_delete while they fall within this time "
+							"of the first; rows the role added to the table count against them. 0 turns it off.",
+							&tfguard_window_s,
+							3600, 0, 7 * 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("tfguard.window_entries",
+							"How many (database, table, role) counts the removal window keeps.",
+							"When every one is in use and none has expired, a removal that needs one is refused.",
+							&tfguard_window_entries,
+							4096, 64, 1024 * 1024,
+							PGC_POSTMASTER,
+							0,
+							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("tfguard.min_rows",
 							"Smallest table whose mass deletes and updates tfguard refuses.",

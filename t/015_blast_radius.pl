@@ -199,6 +199,34 @@ is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_namespace WHERE nspnam
 	'the schema is gone');
 $shop->quit;
 
+# tfguard.window: autocommit batches of a role, from several sessions, add
+# up; the batch that crosses the limit is refused, those before it stay
+# done.  A queue whose worker inserts and deletes all day is never refused.
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.batches (id int PRIMARY KEY);
+	INSERT INTO app.batches SELECT generate_series(1, 1000);
+	CREATE TABLE app.queue (id serial PRIMARY KEY, job text);
+	INSERT INTO app.queue (job) SELECT 'j' FROM generate_series(1, 200);
+});
+($ret, $err) = agent('DELETE FROM app.batches WHERE id <= 200');
+is($ret, 0, 'window: a first batch of 20% goes through');
+($ret, $err) = agent('DELETE FROM app.batches WHERE id > 200 AND id <= 400');
+is($ret, 0, 'a second batch, from another session, goes through (40%)');
+($ret, $err) = agent('DELETE FROM app.batches WHERE id > 400 AND id <= 600');
+like($err, qr/refused mass_delete.*remove or overwrite 600 of the 1000 rows.*Of those, 400 were removed by earlier transactions/s,
+	'the third, crossing 50% with the earlier ones, is refused and says so');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM app.batches'), 600,
+	'the batches before it stay done');
+for my $round (1 .. 15)
+{
+	($ret, $err) = agent(q{INSERT INTO app.queue (job) SELECT 'j' FROM generate_series(1, 100)});
+	($ret, $err) = agent(q{DELETE FROM app.queue WHERE id IN (SELECT id FROM app.queue ORDER BY id LIMIT 100)});
+	last if $ret != 0;
+}
+is($ret, 0, 'a queue worker that inserts and deletes 1,500 jobs of a 200-row table is not refused')
+  or diag($err);
+
 # tfguard.guarded: update_all and mass_update left out by the DBA
 my $before = audited('update_all');
 $node->append_conf('postgresql.conf',
@@ -233,12 +261,33 @@ $node->append_conf('postgresql.conf',
 	"tfguard.guarded = 'all'\ntfguard.max_share = 0.1\ntfguard.min_rows = 10");
 $node->reload;
 $node->safe_psql('postgres', q{
-	INSERT INTO app.orders SELECT g, g FROM generate_series(1, 100) g
+	SET ROLE agent;
+	CREATE TABLE app.shares (id int);
+	INSERT INTO app.shares SELECT generate_series(1, 100);
 });
-($ret, $err) = agent('DELETE FROM app.orders WHERE id > 85');
+($ret, $err) = agent('DELETE FROM app.shares WHERE id > 85');
 like($err, qr/remove or overwrite 15 of the 100 rows.*max_share \(10%\)/,
 	'tfguard.max_share = 0.1: 15% refused');
-($ret, $err) = agent('DELETE FROM app.orders WHERE id > 95');
+($ret, $err) = agent('DELETE FROM app.shares WHERE id > 95');
 is($ret, 0, 'and 5% goes through');
+
+# A full window refuses what it cannot count.
+$node->append_conf('postgresql.conf',
+	"tfguard.window_entries = 64\ntfguard.max_share = 0.5\ntfguard.min_rows = 100");
+$node->restart;
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	SELECT format('CREATE TABLE app.w%s (id int); INSERT INTO app.w%s SELECT generate_series(1, 10)', g, g)
+	  FROM generate_series(1, 80) g \gexec
+});
+my $refused_at;
+for my $n (1 .. 80)
+{
+	($ret, $err) = agent("DELETE FROM app.w$n WHERE id = 1");
+	if ($ret != 0) { $refused_at = $n; last; }
+}
+ok(defined $refused_at && $refused_at > 50,
+	"with every count in use, a removal is refused (at table " . ($refused_at // 'none') . ")");
+like($err, qr/every one of its tfguard.window_entries counts is in use/, 'and says why');
 
 done_testing();
