@@ -1,67 +1,81 @@
 #!/usr/bin/env bash
-# What tfguard's blast-radius check costs a large qualified DELETE: 10% of
-# a 1,000,000-row table (WHERE id % 10 = 0, every tenth row, spread over
-# every block), with tfguard.mode = 'enforce' against 'off', on one
-# server, rounds interleaved.  Each round builds the table afresh in its
-# own transaction, vacuums it, and times the DELETE alone (psql's \timing).
-# Two cases: statistics flushed (as in production: tfguard believes them
-# and looks at five blocks), and statistics reset (tfguard counts the
-# table's rows itself, stopping once it has seen enough).
-#   bash bench/mass_delete.sh [rounds]
+# What tfguard's consequence check costs a large qualified DELETE: 10% of a
+# 1,000,000-row table (WHERE id % 10 = 0, every tenth row, spread over
+# every block), in instructions counted by valgrind's callgrind
+# (deterministic, unlike timings on a shared machine), with tfguard.mode
+# 'enforce' against 'off'.  Each run is a single-user backend on a fresh
+# copy of a data directory holding the table; the same run without the
+# DELETE is subtracted.  Three cases of what tfguard knows of the table:
+#   statistics   VACUUM ANALYZE ran: the cumulative statistics' live rows
+#   reset        those were reset (or lost in a crash): pg_class's density
+#   none         never vacuumed or analyzed, counters reset: it counts the
+#                table's rows itself, stopping once it has seen enough
+#   bash bench/mass_delete.sh [rows]
 set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 
-rounds=${1:-5}
-rows=1000000
+rows=${1:-1000000}
 dir=/tmp/tfguard-bench-mass
-port=${TFGUARD_BENCH_PORT:-5439}
 
 ensure_build_dependencies
 ensure_packages bc
+ensure_packages valgrind
 build_and_install
 
-start_cluster "$dir" "$port" "shared_preload_libraries = 'tfguard'" "log_min_messages = error" \
-	"autovacuum = off" "shared_buffers = '512MB'"
-run_unprivileged psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -c "CREATE EXTENSION tfguard"
-
-set_mode() {
-	sed -i '/^tfguard.mode/d' "$dir/data/postgresql.conf"
-	echo "tfguard.mode = '$1'" >>"$dir/data/postgresql.conf"
-	run_unprivileged pg_ctl -D "$dir/data" reload >/dev/null
-	sleep 0.5
+as_root rm -rf "$dir"
+as_root install -d -o "$(os_user)" "$dir"
+single() {
+	local data=$1 script=$2
+	shift 2
+	run_unprivileged postgres --single -D "$data" "$@" postgres <"$dir/$script" >/dev/null 2>&1
 }
-psql_run() {
-	run_unprivileged psql -X -q -h "$dir" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 "$@"
-}
-# milliseconds of one DELETE of 10%; $1: "flushed" or "reset" statistics
-# (a new table each time, named by the other arguments: dropping the last
-# one is what tfguard refuses)
-delete_ms() {
-	local table=bench_mass_$1_$2_$3
-	psql_run -c "CREATE TABLE $table (id int PRIMARY KEY, payload text)" \
-		-c "INSERT INTO $table SELECT g, repeat('x', 40) FROM generate_series(1, $rows) g" \
-		-c "VACUUM ANALYZE $table" -c "SELECT pg_stat_force_next_flush()" >/dev/null
-	[ "$1" = flushed ] || psql_run -c "SELECT pg_stat_reset_single_table_counters('$table'::regclass)" >/dev/null
-	psql_run -c '\timing on' -c "DELETE FROM $table WHERE id % 10 = 0" |
-		awk '/^Time:/ { print $2 }'
-}
-median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-
-echo "DELETE of 10% of a $rows-row table (median of $rounds interleaved rounds)"
-for stats in flushed reset; do
-	off=() on=()
-	for round in $(seq "$rounds"); do
-		if [ $((round % 2)) -eq 1 ]; then order="off enforce"; else order="enforce off"; fi
-		for mode in $order; do
-			set_mode "$mode"
-			ms=$(delete_ms "$stats" "$round" "$mode")
-			if [ "$mode" = off ]; then off+=("$ms"); else on+=("$ms"); fi
-		done
-	done
-	o=$(printf '%s\n' "${off[@]}" | median)
-	e=$(printf '%s\n' "${on[@]}" | median)
-	printf 'statistics %-8s off %8.1f ms   enforce %8.1f ms   ratio %.3f\n' \
-		"$stats" "$o" "$e" "$(echo "$e / $o" | bc -l)"
+{
+	echo "CREATE TABLE m (id int PRIMARY KEY, payload text);"
+	echo "INSERT INTO m SELECT g, repeat('x', 40) FROM generate_series(1, $rows) g;"
+} >"$dir/load.sql"
+echo "VACUUM ANALYZE m;" >"$dir/analyze.sql"
+echo "SELECT pg_stat_reset_single_table_counters('m'::regclass);" >"$dir/reset.sql"
+{
+	cat "$dir/reset.sql"
+	echo "DELETE FROM m WHERE id % 10 = 0;"
+} >"$dir/reset_delete.sql"
+echo "DELETE FROM m WHERE id % 10 = 0;" >"$dir/delete.sql"
+: >"$dir/empty.sql"
+as_root chown "$(os_user)" "$dir"/*.sql
+for template in analyzed raw; do
+	run_unprivileged initdb -D "$dir/$template" -A trust -U postgres >/dev/null
+	single "$dir/$template" load.sql
 done
-run_unprivileged pg_ctl -D "$dir/data" -m fast -w stop >/dev/null
+single "$dir/analyzed" analyze.sql
+
+count() {
+	local template=$1 script=$2
+	shift 2
+	as_root rm -rf "$dir/data"
+	run_unprivileged cp -a "$dir/$template" "$dir/data"
+	run_unprivileged valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.out" \
+		postgres --single -D "$dir/data" -c shared_preload_libraries=tfguard "$@" postgres \
+		<"$dir/$script" >/dev/null 2>&1
+	awk '/^summary:/ { print $2 }' "$dir/callgrind.out"
+}
+# instructions of the DELETE alone: the script, less the script without it
+delete_cost() {
+	local template=$1 with=$2 without=$3 mode=$4
+	echo "$(count "$template" "$with" -c tfguard.mode="$mode") - $(count "$template" "$without" -c tfguard.mode="$mode")" | bc
+}
+
+echo "DELETE of 10% of a $rows-row table, instructions (callgrind)"
+printf '%-12s %16s %16s %8s\n' "knows" "off" "enforce" "ratio"
+for case in statistics reset none; do
+	case $case in
+		statistics) args="analyzed delete.sql empty.sql" ;;
+		reset) args="analyzed reset_delete.sql reset.sql" ;;
+		none) args="raw reset_delete.sql reset.sql" ;;
+	esac
+	# shellcheck disable=SC2086
+	off=$(delete_cost $args off)
+	# shellcheck disable=SC2086
+	on=$(delete_cost $args enforce)
+	printf '%-12s %16s %16s %8.4f\n' "$case" "$off" "$on" "$(echo "$on / $off" | bc -l)"
+done
 as_root rm -rf "$dir"

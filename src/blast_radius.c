@@ -27,7 +27,7 @@
  * transaction removed (net of the rows it added to it) or overwrote at
  * least tfguard.max_share of them.  Smaller tables are left to the shape
  * checks.  What a table held is counted, with the transaction's own
- * changes visible (SnapshotSelf): the rows still there plus the net
+ * changes visible (the newest snapshot, current command included): the rows still there plus the net
  * removed.  The count is skipped only when the statistics say the change
  * is under half the limit and a look at a few blocks shows the table is
  * not nearly empty; counting stops as soon as enough rows are seen to
@@ -203,13 +203,24 @@ transaction_counts(PgStat_TableStatus *counters, int64 *inserted, int64 *updated
 	}
 }
 
-/* The table's live rows by the statistics, or -1 if they say nothing. */
+/*
+ * The table's rows by the statistics, or -1 if they say nothing: the
+ * cumulative statistics' live rows, kept up to date at every commit; where
+ * they were lost (a crash) or reset, the density VACUUM or ANALYZE last
+ * saw, over the table's blocks now, as the planner estimates.  (Its owner
+ * can set the latter on PostgreSQL 18, so it is only the fallback.)
+ */
 static int64
-statistics_live_rows(Oid relid)
+statistics_live_rows(Relation rel)
 {
-	PgStat_StatTabEntry *entry = pgstat_fetch_stat_tabentry(relid);
+	PgStat_StatTabEntry *entry = pgstat_fetch_stat_tabentry(RelationGetRelid(rel));
+	BlockNumber relpages = rel->rd_rel->relpages;
 
-	return entry ? (int64) StatTabEntryLiveTuples(entry) : -1;
+	if (entry != NULL && StatTabEntryLiveTuples(entry) > 0)
+		return (int64) StatTabEntryLiveTuples(entry);
+	if (relpages == 0 || rel->rd_rel->reltuples < 0)
+		return -1;
+	return (int64) (rel->rd_rel->reltuples / relpages * RelationGetNumberOfBlocks(rel));
 }
 
 /* What a look at the table's rows found. */
@@ -233,8 +244,16 @@ count_rows(Relation rel, BlockNumber start, BlockNumber nblocks, int64 enough,
 {
 	TableScanDesc scan;
 	HeapTuple	tuple;
+	Snapshot	snapshot;
 
-	scan = table_beginscan_strat(rel, SnapshotSelf, 0, NULL, true, false);
+	/*
+	 * The newest snapshot, made to see the current command's own changes
+	 * too (as SnapshotSelf would, but an MVCC snapshot lets the scan judge
+	 * a page's rows at once).
+	 */
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	snapshot->curcid = GetCurrentCommandId(false) + 1;
+	scan = table_beginscan_strat(rel, snapshot, 0, NULL, true, false);
 	if (nblocks > 0)
 		heap_setscanlimits(scan, start, nblocks);
 	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
@@ -247,6 +266,7 @@ count_rows(Relation rel, BlockNumber start, BlockNumber nblocks, int64 enough,
 		CHECK_FOR_INTERRUPTS();
 	}
 	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
 }
 
 /*
@@ -322,7 +342,7 @@ judge_destruction(Relation rel, ChangedTable *table, int64 inserted,
 {
 	double		share = tfguard_max_share;
 	int64		most = Max(deleted + updated + earlier, (int64) 0);
-	int64		estimate = statistics_live_rows(table->relid);
+	int64		estimate = statistics_live_rows(rel);
 	int64		enough;
 	RowCount	count = {0};
 	int64		held;
