@@ -227,6 +227,33 @@ for my $round (1 .. 15)
 is($ret, 0, 'a queue worker that inserts and deletes 1,500 jobs of a 200-row table is not refused')
   or diag($err);
 
+# An approval covers what the human saw and no more: DELETE FROM customers
+# approved (10 rows shown); the agent then makes orders follow customers
+# with ON DELETE CASCADE; the approved DELETE would also empty orders.
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.customers (id int PRIMARY KEY);
+	INSERT INTO app.customers SELECT generate_series(1, 10);
+	CREATE TABLE app.corders (id int PRIMARY KEY, customer int
+		CONSTRAINT follows REFERENCES app.customers);
+	INSERT INTO app.corders SELECT g, 1 + g % 10 FROM generate_series(1, 100) g;
+});
+my $cust = session_as($node, 'postgres', 'agent');
+$err = try_in($cust, 'DELETE FROM app.customers');
+like($err, qr/refused delete_all of table "app.customers"/, 'DELETE FROM customers refused');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+$err = try_in($cust, q{ALTER TABLE app.corders DROP CONSTRAINT follows,
+		ADD CONSTRAINT follows FOREIGN KEY (customer) REFERENCES app.customers ON DELETE CASCADE});
+is($err, '', 'the agent makes orders follow customers with ON DELETE CASCADE');
+$err = try_in($cust, 'DELETE FROM app.customers');
+like($err, qr/refused mass_delete of table "app.corders"/,
+	'the approved DELETE that now cascades into orders is refused again');
+is($node->safe_psql('postgres',
+	'SELECT (SELECT count(*) FROM app.customers) || \'/\' || (SELECT count(*) FROM app.corders)'),
+	'10/100', 'customers and orders intact');
+$cust->quit;
+
 # tfguard.guarded: update_all and mass_update left out by the DBA
 my $before = audited('update_all');
 $node->append_conf('postgresql.conf',
