@@ -56,6 +56,9 @@ typedef struct UnlockEntry
 	int			napproved;
 	Oid			object_oids[MAX_APPROVED_OBJECTS];
 	TransactionId object_stamps[MAX_APPROVED_OBJECTS];
+	int64		rows_approved;	/* an approval of mass_delete or
+								 * mass_update: the rows the human saw, or
+								 * -1 */
 } UnlockEntry;
 
 extern Size tfguard_unlock_store_shmem_size(void);

@@ -339,6 +339,7 @@ typedef struct Request
 	Oid			object_oids[MAX_APPROVED_OBJECTS];
 	TransactionId object_stamps[MAX_APPROVED_OBJECTS];
 	uint32		operations;
+	int64		rows_changed;	/* a mass change: the rows it counted, or -1 */
 } Request;
 
 #define READ_REQUEST \
@@ -348,7 +349,7 @@ typedef struct Request
 	"         AND d.operation = 'approve')," \
 	" EXISTS (SELECT 1 FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
 	"         AND d.operation = 'deny')," \
-	" object_oid, database_oid, object_xmin, refers_to" \
+	" object_oid, database_oid, object_xmin, refers_to, impact" \
 	" FROM tfguard.audit_log a WHERE a.id = $1"
 
 /* the further objects of a statement refused once (decide.c) */
@@ -457,6 +458,16 @@ read_request(int64 id, bool for_deny)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("audit id " INT64_FORMAT " is not a refused attempt at a guarded operation", id)));
 	request->operations = 1 << operation;
+	/* a mass change's impact starts with its exact count (impact.c) */
+	request->rows_changed = -1;
+	if (operation == GUARDED_MASS_DELETE || operation == GUARDED_MASS_UPDATE)
+	{
+		char	   *impact = SPI_getvalue(row, desc, 14);
+		long long	rows;
+
+		if (impact != NULL && sscanf(impact, "%lld of ", &rows) == 1)
+			request->rows_changed = rows;
+	}
 	/* a further object of a statement refused once: decided with the statement */
 	{
 		Datum		part_of = SPI_getbinval(row, desc, 13, &isnull);
@@ -534,6 +545,7 @@ grant_approval(const Request *request, Oid role,
 	entry.nobjects = 1;
 	strlcpy(entry.objects[0], request->object_name, TFGUARD_OBJECT_NAME_MAX);
 	entry.napproved = request->nobjects;
+	entry.rows_approved = request->rows_changed;
 	memcpy(entry.object_oids, request->object_oids, sizeof(Oid) * request->nobjects);
 	memcpy(entry.object_stamps, request->object_stamps,
 		   sizeof(TransactionId) * request->nobjects);

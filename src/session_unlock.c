@@ -379,6 +379,26 @@ token_covers(const GuardedAttempt *attempt, const char **why_not)
 }
 
 /*
+ * An approval of a mass change covers the rows the human saw, and a few
+ * more: the same statement run again may meet rows added since.  The
+ * tolerance is a tenth, at least 10 rows.
+ */
+static int64
+rows_tolerance(int64 approved)
+{
+	return Max((int64) 10, approved / 10);
+}
+
+static bool
+rows_beyond_approval(const GuardedAttempt *attempt, const UnlockEntry *approval)
+{
+	return (attempt->operation == GUARDED_MASS_DELETE ||
+			attempt->operation == GUARDED_MASS_UPDATE) &&
+		approval->rows_approved >= 0 &&
+		attempt->rows_changed > approval->rows_approved + rows_tolerance(approval->rows_approved);
+}
+
+/*
  * Does an unlock let the attempt through: this session's token, or an
  * approval a human gave one of this session's refused attempts?  If the
  * session holds an unlock that does not, *why_not says why, for the
@@ -421,7 +441,8 @@ tfguard_session_unlock_covers(const GuardedAttempt *attempt, const char **unlock
 				stamp = approvals[i].object_stamps[j];
 		}
 		/* the very object the human saw refused, in the version it was */
-		if (tfguard_object_is(attempt, attempt->object_id, stamp))
+		if (tfguard_object_is(attempt, attempt->object_id, stamp) &&
+			!rows_beyond_approval(attempt, &approvals[i]))
 		{
 			*unlock_id = pstrdup(approvals[i].id);
 			*approval_of = approvals[i].approves;
@@ -431,8 +452,14 @@ tfguard_session_unlock_covers(const GuardedAttempt *attempt, const char **unlock
 		if (*why_not == NULL)
 		{
 			*unlock_id = pstrdup(approvals[i].id);
-			*why_not = psprintf("\"%s\" was renamed, moved or altered after the refusal that was approved",
-								attempt->object_name);
+			*why_not = rows_beyond_approval(attempt, &approvals[i]) ?
+				psprintf("it approved removing or overwriting " INT64_FORMAT " rows of \"%s\", "
+						 INT64_FORMAT " with the tolerance, and the transaction reached " INT64_FORMAT,
+						 approvals[i].rows_approved, attempt->object_name,
+						 approvals[i].rows_approved + rows_tolerance(approvals[i].rows_approved),
+						 attempt->rows_changed) :
+				psprintf("\"%s\" was renamed, moved or altered after the refusal that was approved",
+						 attempt->object_name);
 		}
 	}
 	return false;

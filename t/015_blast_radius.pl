@@ -254,6 +254,26 @@ is($node->safe_psql('postgres',
 	'10/100', 'customers and orders intact');
 $cust->quit;
 
+# An approval of a mass removal covers the rows the human saw, and a tenth
+# more: not 90% when 60% was approved.
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.counted (id int PRIMARY KEY);
+	INSERT INTO app.counted SELECT generate_series(1, 1000);
+});
+my $counted = session_as($node, 'postgres', 'agent');
+$err = try_in($counted, 'DELETE FROM app.counted WHERE id <= 600');
+like($err, qr/remove or overwrite 600 of the 1000 rows/, '600 of 1000 refused');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+$err = try_in($counted, 'DELETE FROM app.counted WHERE id <= 900');
+like($err, qr/it approved removing or overwriting 600 rows of "app.counted", 660 with the tolerance, and the transaction reached 900/,
+	'the approval does not stretch to 900');
+$err = try_in($counted, 'DELETE FROM app.counted WHERE id <= 650');
+is($err, '', 'and covers 650 (within a tenth more)');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM app.counted'), 350, 'exactly those went');
+$counted->quit;
+
 # tfguard.guarded: update_all and mass_update left out by the DBA
 my $before = audited('update_all');
 $node->append_conf('postgresql.conf',
