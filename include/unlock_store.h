@@ -56,6 +56,8 @@ typedef struct UnlockEntry
 	int			napproved;
 	Oid			object_oids[MAX_APPROVED_OBJECTS];
 	TransactionId object_stamps[MAX_APPROVED_OBJECTS];
+	uint32		object_operations[MAX_APPROVED_OBJECTS];	/* what was refused
+															 * on each */
 	int64		rows_approved;	/* an approval of mass_delete or
 								 * mass_update: the rows the human saw, or
 								 * -1 */

@@ -338,7 +338,8 @@ typedef struct Request
 	int			nobjects;
 	Oid			object_oids[MAX_APPROVED_OBJECTS];
 	TransactionId object_stamps[MAX_APPROVED_OBJECTS];
-	uint32		operations;
+	uint32		object_operations[MAX_APPROVED_OBJECTS];
+	uint32		operations;		/* all of them */
 	int64		rows_changed;	/* a mass change: the rows it counted, or -1 */
 } Request;
 
@@ -383,8 +384,10 @@ read_request_parts(Request *request)
 		GuardedOperation operation;
 		bool		isnull;
 
-		if (tfguard_parse_operation(SPI_getvalue(row, desc, 1), &operation))
-			request->operations |= 1 << operation;
+		if (!tfguard_parse_operation(SPI_getvalue(row, desc, 1), &operation))
+			continue;
+		request->operations |= 1 << operation;
+		request->object_operations[request->nobjects] = 1 << operation;
 		request->object_oids[request->nobjects] =
 			DatumGetObjectId(SPI_getbinval(row, desc, 2, &isnull));
 		request->object_stamps[request->nobjects] =
@@ -458,6 +461,7 @@ read_request(int64 id, bool for_deny)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("audit id " INT64_FORMAT " is not a refused attempt at a guarded operation", id)));
 	request->operations = 1 << operation;
+	request->object_operations[0] = 1 << operation;
 	/* a mass change's impact starts with its exact count (impact.c) */
 	request->rows_changed = -1;
 	if (operation == GUARDED_MASS_DELETE || operation == GUARDED_MASS_UPDATE)
@@ -549,6 +553,8 @@ grant_approval(const Request *request, Oid role,
 	memcpy(entry.object_oids, request->object_oids, sizeof(Oid) * request->nobjects);
 	memcpy(entry.object_stamps, request->object_stamps,
 		   sizeof(TransactionId) * request->nobjects);
+	memcpy(entry.object_operations, request->object_operations,
+		   sizeof(uint32) * request->nobjects);
 	entry.pinned_pid = request->backend_pid;
 	entry.pinned_start = request->backend_start;
 	tfguard_unlock_store_install(&entry);

@@ -78,6 +78,8 @@ typedef struct ChangedTable
 	Oid			relid;
 	int64		next_judged;	/* judge again when rows deleted plus rows
 								 * updated reach this */
+	int64		in_window;		/* net removal added to the window before
+								 * commit, taken back if it aborts */
 	bool		removal_settled;	/* mass_delete decided (allowed, warned)
 									 * or not guarded */
 	bool		overwrite_settled;	/* the same for mass_update */
@@ -99,6 +101,7 @@ static bool commit_check_registered = false;
 static void judge_before_commit(XactEvent event, void *arg);
 static void judge_changed_tables(void);
 static void count_in_window(void);
+static void uncount_in_window(void);
 
 /* The smallest change that can be refused: max_share of min_rows. */
 static int64
@@ -138,15 +141,26 @@ changed_table(Oid relid, PgStat_TableStatus *counters)
 	return table;
 }
 
-/* Before commit, after deferred triggers: the last point to refuse. */
+/*
+ * Before commit, after deferred triggers: the last point to refuse, and
+ * where the window is counted.  On abort, that count is taken back.
+ */
 static void
 judge_before_commit(XactEvent event, void *arg)
 {
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	{
+		if (changed_tables.list != NIL)
+			uncount_in_window();
+		return;
+	}
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT ||
 		event == XACT_EVENT_PRE_PREPARE)
 	{
 		if (changed_tables.list != NIL && tfguard_guard_is_active())
 		{
+			/* what a statement held is refused first; these are refused at once */
+			tfguard_decide_statement_end();
 			judge_changed_tables();
 			count_in_window();
 		}
@@ -408,20 +422,24 @@ judge_destruction(Relation rel, ChangedTable *table, int64 inserted,
  * Judge one table whose counters passed the smallest refusable change, if
  * they reached the point where the limit may have been crossed.
  */
+/*
+ * "earlier": what the role's other transactions removed from the table
+ * within the window, or -1 to read it from the window now.
+ */
 static void
-judge_table(ChangedTable *table, Relation rel)
+judge_table(ChangedTable *table, Relation rel, int64 earlier)
 {
 	int64		inserted,
 				updated,
 				deleted;
-	int64		earlier = 0;
 
 	if (table->removal_settled && table->overwrite_settled)
 		return;
 	transaction_counts(table->counters, &inserted, &updated, &deleted);
 	/* the role's earlier removals count with this transaction's */
-	if (deleted > 0 && !table->removal_settled)
-		earlier = tfguard_window_removed(table->relid, GetUserId());
+	if (earlier < 0)
+		earlier = deleted > 0 && !table->removal_settled ?
+			tfguard_window_removed(table->relid, GetUserId()) : 0;
 	if (deleted + updated + earlier < table->next_judged)
 		return;
 	/* not a heap: nothing to count with */
@@ -479,7 +497,7 @@ tfguard_judge_changes_of(EState *estate)
 		/* a removal, however small, is counted in the window at commit */
 		if (deleted + updated < smallest && deleted == 0)
 			continue;
-		judge_table(changed_table(RelationGetRelid(rel), counters), rel);
+		judge_table(changed_table(RelationGetRelid(rel), counters), rel, -1);
 	}
 }
 
@@ -524,16 +542,19 @@ judge_changed_tables(void)
 		rel = RelationIdGetRelation(table->relid);
 		if (rel == NULL)
 			continue;
-		judge_table(table, rel);
+		judge_table(table, rel, -1);
 		RelationClose(rel);
 	}
 }
 
 /*
- * At commit: what the transaction removed from each guarded table, net of
- * what it added, counts against its role in the window.  When the window
- * has no room for a new count, the removal is refused: tfguard does not
- * let through what it cannot count.
+ * Before commit: what the transaction removed from each guarded table, net
+ * of what it added, counts against its role in the window, and the table
+ * is judged once more against what the role's other transactions had
+ * counted before it (under the window's lock: of two sessions committing
+ * at once, the second sees the first).  When the window has no room for a
+ * new count, the removal is refused: tfguard does not let through what it
+ * cannot count.  If the transaction then aborts, its count is taken back.
  */
 static void
 count_in_window(void)
@@ -546,18 +567,46 @@ count_in_window(void)
 		int64		inserted,
 					updated,
 					deleted;
+		int64		before;
 		GuardedAttempt attempt;
+		Relation	rel;
 
 		transaction_counts(table->counters, &inserted, &updated, &deleted);
 		if (deleted == inserted || table->removal_settled ||
 			!tfguard_relation_is_guarded(table->relid, GUARDED_MASS_DELETE, &attempt))
 			continue;
-		if (!tfguard_window_add(table->relid, GetUserId(), deleted - inserted))
+		if (!tfguard_window_add(table->relid, GetUserId(), deleted - inserted, &before))
 		{
 			attempt.rows_changed = -2;
 			attempt.rows_held = -1;
 			attempt.rows_earlier = 0;
 			tfguard_decide(&attempt);
+			continue;
 		}
+		table->in_window = deleted - inserted;
+		if (deleted - inserted <= 0 || before <= 0)
+			continue;
+		rel = RelationIdGetRelation(table->relid);
+		if (rel == NULL)
+			continue;
+		table->next_judged = 0;
+		judge_table(table, rel, before);
+		RelationClose(rel);
+	}
+}
+
+/* The transaction aborted: what it counted in the window is taken back. */
+static void
+uncount_in_window(void)
+{
+	ListCell   *lc;
+
+	foreach(lc, changed_tables.list)
+	{
+		ChangedTable *table = (ChangedTable *) lfirst(lc);
+
+		if (table->in_window != 0)
+			(void) tfguard_window_add(table->relid, GetUserId(), -table->in_window, NULL);
+		table->in_window = 0;
 	}
 }

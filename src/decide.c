@@ -26,6 +26,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "access/xlog.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -238,6 +239,21 @@ typedef struct HeldRefusal
 
 static bool collecting = false;
 static TransactionList held_refusals;
+static bool commit_check_registered = false;
+
+/*
+ * A statement that commits part way (ALTER TABLE ... DETACH PARTITION
+ * CONCURRENTLY) must not commit what it holds: refused before that
+ * commit, as at the statement's end.
+ */
+static void
+refuse_held_before_commit(XactEvent event, void *arg)
+{
+	if (collecting &&
+		(event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PARALLEL_PRE_COMMIT ||
+		 event == XACT_EVENT_PRE_PREPARE))
+		tfguard_decide_statement_end();
+}
 
 /* Refusals the statement shows in its DETAIL, by name; the rest are counted. */
 #define HELD_REFUSALS_SHOWN 10
@@ -245,6 +261,12 @@ static TransactionList held_refusals;
 void
 tfguard_decide_statement_begin(void)
 {
+	if (!commit_check_registered)
+	{
+		/* once per backend, never unregistered: see session_unlock.c */
+		RegisterXactCallback(refuse_held_before_commit, NULL);
+		commit_check_registered = true;
+	}
 	collecting = true;
 	held_refusals.list = NIL;
 }
@@ -266,7 +288,31 @@ hold_refusal(const GuardedAttempt *attempt, const char *token_id,
 			 const char *why_not)
 {
 	HeldRefusal *held;
-	MemoryContext oldcontext = transaction_list_switch_to(&held_refusals);
+	MemoryContext oldcontext;
+	ListCell   *lc;
+
+	/* the same operation on the same object again (a row at a time): once */
+	foreach(lc, held_refusals.list)
+	{
+		held = (HeldRefusal *) lfirst(lc);
+		if (held->attempt.operation == attempt->operation &&
+			held->attempt.object_id == attempt->object_id &&
+			strcmp(held->attempt.object_name, attempt->object_name) == 0)
+		{
+			if ((attempt->operation == GUARDED_MASS_DELETE ||
+				 attempt->operation == GUARDED_MASS_UPDATE) &&
+				attempt->rows_changed > held->attempt.rows_changed)
+			{
+				oldcontext = transaction_list_switch_to(&held_refusals);
+				held->attempt.rows_changed = attempt->rows_changed;
+				held->attempt.rows_held = attempt->rows_held;
+				held->impact = tfguard_impact(attempt);
+				MemoryContextSwitchTo(oldcontext);
+			}
+			return;
+		}
+	}
+	oldcontext = transaction_list_switch_to(&held_refusals);
 
 	held = palloc0(sizeof(HeldRefusal));
 	held->attempt = *attempt;

@@ -1,18 +1,23 @@
 /*-------------------------------------------------------------------------
  *
  * removal_window.c
- *	  How many rows each role removed from each table within tfguard.window,
- *	  net of the rows it added: shared by every session, so that batches in
- *	  separate transactions add up.
+ *	  How many rows each role removed from each table within the last
+ *	  tfguard.window, net of the rows it added: shared by every session, so
+ *	  that batches in separate transactions add up.
  *
- * A fixed table in shared memory, one entry per (database, table, role),
- * written at the commit of each transaction that removed rows from a
- * guarded table (and, once an entry exists, of those that added rows to
- * it: a queue's workers insert and delete all day and lose nothing).  An
- * entry's window starts with its first count and ends tfguard.window
- * later; an expired entry is reused.  When no entry is free, a removal
- * that needs one is refused (fail closed): the table is sized by
- * tfguard.window_entries.
+ * A shared hash table, one entry per (database, table, role), sized by
+ * tfguard.window_entries.  Each entry counts in six buckets of a sixth of
+ * the window, so the window slides: what is summed is the last six
+ * buckets, never less than five sixths of the window back.
+ *
+ * A transaction adds its net removal before it commits (PRE_COMMIT), and
+ * is judged against what the others added before it, under the entry's
+ * lock, so two sessions committing at once cannot both pass on the same
+ * count; if it then aborts, its addition is taken back.  Rows added make
+ * no entry of their own, only lessen one (a queue's workers insert and
+ * delete all day and lose nothing).  When no entry is free, entries that
+ * count nothing (expired, or net nothing removed) are reused; when none
+ * is, a removal that needs one is refused (fail closed).
  *
  * A filter of one bit per table OID (modulo its size), set when an entry
  * is made and never cleared, lets a transaction that only inserted skip
@@ -32,6 +37,7 @@
 #include "removal_window.h"
 
 #define WINDOW_FILTER_BITS 65536
+#define WINDOW_BUCKETS 6
 
 typedef struct WindowKey
 {
@@ -43,8 +49,10 @@ typedef struct WindowKey
 typedef struct WindowEntry
 {
 	WindowKey	key;
-	TimestampTz started;
-	int64		removed;		/* net: rows removed less rows added */
+	int64		bucket_of[WINDOW_BUCKETS];	/* which bucket of time each
+											 * slot counts */
+	int64		removed[WINDOW_BUCKETS];	/* net: rows removed less rows
+											 * added */
 } WindowEntry;
 
 typedef struct RemovalWindow
@@ -114,17 +122,47 @@ key_of(Oid relid, Oid role)
 	return key;
 }
 
-static inline bool
-entry_expired(const WindowEntry *entry, TimestampTz now)
+/* The bucket of time now falls in: a sixth of the window each. */
+static int64
+current_bucket(void)
 {
-	return TimestampDifferenceExceeds(entry->started, now, tfguard_window_s * 1000);
+	int64		length = Max(tfguard_window_s / WINDOW_BUCKETS, 1);
+
+	return (int64) (GetCurrentTimestamp() / USECS_PER_SEC) / length;
+}
+
+/* The entry's net removal over the last WINDOW_BUCKETS buckets. */
+static int64
+entry_total(const WindowEntry *entry, int64 now)
+{
+	int64		total = 0;
+
+	for (int i = 0; i < WINDOW_BUCKETS; i++)
+	{
+		if (entry->bucket_of[i] > now - WINDOW_BUCKETS)
+			total += entry->removed[i];
+	}
+	return total;
+}
+
+/* Count into the bucket of now, starting it afresh if it held an old one. */
+static void
+entry_add(WindowEntry *entry, int64 now, int64 removed)
+{
+	int			slot = (int) (now % WINDOW_BUCKETS);
+
+	if (entry->bucket_of[slot] != now)
+	{
+		entry->bucket_of[slot] = now;
+		entry->removed[slot] = 0;
+	}
+	entry->removed[slot] += removed;
 }
 
 /* The rows "role" removed from the table, net, within the window: 0 if none. */
 int64
 tfguard_window_removed(Oid relid, Oid role)
 {
-	TimestampTz now = GetCurrentTimestamp();
 	WindowKey	key = key_of(relid, role);
 	WindowEntry *entry;
 	int64		removed = 0;
@@ -133,15 +171,19 @@ tfguard_window_removed(Oid relid, Oid role)
 		return 0;
 	LWLockAcquire(window->lock, LW_SHARED);
 	entry = hash_search(entries, &key, HASH_FIND, NULL);
-	if (entry != NULL && !entry_expired(entry, now))
-		removed = entry->removed;
+	if (entry != NULL)
+		removed = entry_total(entry, current_bucket());
 	LWLockRelease(window->lock);
 	return removed;
 }
 
-/* Make room: forget every expired entry.  Called with the lock held. */
+/*
+ * Make room: forget every entry that counts nothing now (its buckets are
+ * old, or what the role removed it also added).  Called with the lock
+ * held.
+ */
 static void
-forget_expired(TimestampTz now)
+forget_idle(int64 now)
 {
 	HASH_SEQ_STATUS status;
 	WindowEntry *entry;
@@ -149,7 +191,7 @@ forget_expired(TimestampTz now)
 	hash_seq_init(&status, entries);
 	while ((entry = hash_seq_search(&status)) != NULL)
 	{
-		if (entry_expired(entry, now))
+		if (entry_total(entry, now) <= 0)
 		{
 			hash_search(entries, &entry->key, HASH_REMOVE, NULL);
 			window->nentries--;
@@ -158,54 +200,52 @@ forget_expired(TimestampTz now)
 }
 
 /*
- * Count "removed" (negative: added) rows of the table against the role.
- * Rows added make no entry of their own.  False if an entry was needed and
- * none was free.
+ * Count "removed" (negative: added) rows of the table against the role;
+ * *before (if not NULL) is what the window counted before.  Rows added
+ * make no entry of their own.  False if an entry was needed and none was
+ * free.
  */
 bool
-tfguard_window_add(Oid relid, Oid role, int64 removed)
+tfguard_window_add(Oid relid, Oid role, int64 removed, int64 *before)
 {
-	TimestampTz now = GetCurrentTimestamp();
 	WindowKey	key = key_of(relid, role);
+	int64		now = current_bucket();
 	WindowEntry *entry;
 	bool		found;
 
+	if (before != NULL)
+		*before = 0;
 	if (window == NULL || tfguard_window_s <= 0 || removed == 0)
 		return true;
 	if (removed < 0 && !filter_may_hold(relid))
 		return true;
 
 	LWLockAcquire(window->lock, LW_EXCLUSIVE);
-	if (removed < 0)
-	{
-		entry = hash_search(entries, &key, HASH_FIND, NULL);
-		if (entry != NULL && !entry_expired(entry, now))
-			entry->removed += removed;
-		LWLockRelease(window->lock);
-		return true;
-	}
 	entry = hash_search(entries, &key, HASH_FIND, NULL);
-	found = entry != NULL;
-	if (!found && window->nentries >= tfguard_window_entries)
-		forget_expired(now);
-	if (!found && window->nentries < tfguard_window_entries)
+	if (entry == NULL && removed > 0)
 	{
-		entry = hash_search(entries, &key, HASH_ENTER_NULL, &found);
-		if (entry != NULL)
-			window->nentries++;
+		if (window->nentries >= tfguard_window_entries)
+			forget_idle(now);
+		if (window->nentries < tfguard_window_entries)
+		{
+			entry = hash_search(entries, &key, HASH_ENTER_NULL, &found);
+			if (entry != NULL)
+			{
+				uint32		bit = relid % WINDOW_FILTER_BITS;
+
+				memset(entry->bucket_of, 0, sizeof(entry->bucket_of));
+				memset(entry->removed, 0, sizeof(entry->removed));
+				window->nentries++;
+				window->filter[bit / 8] |= 1 << (bit % 8);
+			}
+		}
 	}
 	if (entry != NULL)
 	{
-		uint32		bit = relid % WINDOW_FILTER_BITS;
-
-		if (!found || entry_expired(entry, now))
-		{
-			entry->started = now;
-			entry->removed = 0;
-		}
-		entry->removed += removed;
-		window->filter[bit / 8] |= 1 << (bit % 8);
+		if (before != NULL)
+			*before = entry_total(entry, now);
+		entry_add(entry, now, removed);
 	}
 	LWLockRelease(window->lock);
-	return entry != NULL;
+	return entry != NULL || removed < 0;
 }

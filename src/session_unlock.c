@@ -435,9 +435,12 @@ tfguard_session_unlock_covers(const GuardedAttempt *attempt, const char **unlock
 	{
 		TransactionId stamp = InvalidTransactionId;
 
+		/* the object, for the operation refused on it: not another one */
 		for (int j = 0; j < approvals[i].napproved; j++)
 		{
-			if (approvals[i].object_oids[j] == attempt->object_id)
+			if (approvals[i].object_oids[j] == attempt->object_id &&
+				(approvals[i].object_operations[j] &
+				 operations_covering(attempt->operation)) != 0)
 				stamp = approvals[i].object_stamps[j];
 		}
 		/* the very object the human saw refused, in the version it was */

@@ -318,6 +318,79 @@ like($err, qr/remove or overwrite 15 of the 100 rows.*max_share \(10%\)/,
 ($ret, $err) = agent('DELETE FROM app.shares WHERE id > 95');
 is($ret, 0, 'and 5% goes through');
 
+# An ALTER TABLE that commits part way (DETACH ... CONCURRENTLY) does not
+# commit what it held: a superuser's event trigger drops a table first.
+$node->safe_psql('postgres', q{
+	CREATE TABLE app.kept (id int); INSERT INTO app.kept SELECT generate_series(1, 10);
+	CREATE TABLE app.pp (a int) PARTITION BY LIST (a);
+	CREATE TABLE app.pp1 PARTITION OF app.pp FOR VALUES IN (1);
+	CREATE FUNCTION app.et() RETURNS event_trigger LANGUAGE plpgsql AS
+		$$ BEGIN IF tg_tag = 'ALTER TABLE' THEN DROP TABLE app.kept; END IF; END $$;
+	CREATE EVENT TRIGGER et ON ddl_command_start EXECUTE FUNCTION app.et();
+});
+($ret, $out, $err) = $node->psql('postgres', 'ALTER TABLE app.pp DETACH PARTITION app.pp1 CONCURRENTLY');
+like($err, qr/refused drop_table of table "app.kept"/, 'a held refusal is raised before a commit inside the statement');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM app.kept'), 10, 'the table is intact');
+$node->safe_psql('postgres', 'DROP EVENT TRIGGER et');
+
+# An approval binds each object to the operation refused on it: losing a
+# column of a table is not dropping it.
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TYPE app.ty AS (x int);
+	CREATE TABLE app.big (id int, extra app.ty);
+	INSERT INTO app.big SELECT generate_series(1, 500);
+	CREATE TABLE app.tiny OF app.ty; INSERT INTO app.tiny VALUES (1);
+});
+my $typed = session_as($node, 'postgres', 'agent');
+$err = try_in($typed, 'DROP TYPE app.ty CASCADE');
+like($err, qr/would also destroy 1 more: "app.big" \(drop_column\)/, 'one refusal: a table and a column');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+$err = try_in($typed, 'DROP TABLE app.big');
+like($err, qr/refused drop_table of table "app.big"/, 'the approval of its column does not drop the table');
+$typed->quit;
+
+# A transaction that adds rows, is then refused at commit and rolls back,
+# earns no credit in the window.
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.ledger (id int PRIMARY KEY);
+	INSERT INTO app.ledger SELECT generate_series(1, 1000);
+	CREATE TABLE app.perm (id int); INSERT INTO app.perm VALUES (1);
+});
+($ret, $err) = agent('DELETE FROM app.ledger WHERE id = 1');
+is($ret, 0, 'one row removed: the window counts the role');
+($ret, $err) = agent(q{BEGIN;
+	CREATE TEMP TABLE tt (x int) ON COMMIT DROP;
+	ALTER TABLE app.perm ADD COLUMN c tt;
+	INSERT INTO app.ledger SELECT generate_series(100001, 200000);
+	COMMIT;});
+like($err, qr/refused drop_column of table "app.perm"/, 'the decoy transaction is refused at commit');
+($ret, $err) = agent('DELETE FROM app.ledger WHERE id > 0');
+like($err, qr/refused mass_delete/, 'and left no credit behind: every row is still refused');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM app.ledger'), 999, 'rows intact');
+
+# The window slides: removals just before and just after the point where
+# a window begun by the first removal would end still add up.
+$node->append_conf('postgresql.conf',
+	"tfguard.window = '12s'\ntfguard.max_share = 0.5\ntfguard.min_rows = 100");
+$node->reload;
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.slide (id int PRIMARY KEY);
+	INSERT INTO app.slide SELECT generate_series(1, 1000);
+});
+($ret, $err) = agent('DELETE FROM app.slide WHERE id = 1');
+sleep 10;
+($ret, $err) = agent('DELETE FROM app.slide WHERE id > 1 AND id <= 450');
+is($ret, 0, 'a batch of 45% goes through');
+sleep 3;
+($ret, $err) = agent('DELETE FROM app.slide WHERE id > 450 AND id <= 900');
+like($err, qr/refused mass_delete/, 'the next, seconds later but past a window begun at the first removal, is refused');
+$node->append_conf('postgresql.conf', "tfguard.window = '1h'");
+$node->reload;
+
 # A full window refuses what it cannot count.
 $node->append_conf('postgresql.conf',
 	"tfguard.window_entries = 64\ntfguard.max_share = 0.5\ntfguard.min_rows = 100");
