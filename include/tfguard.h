@@ -6,13 +6,15 @@
  *
  * The flow is one way, and the #include lines show it:
  *
- *	 tfguard.c (hooks) -> classify_*.c -> relation.c -> decide.c
+ *	 tfguard.c (hooks) -> classify_*.c, blast_radius.c -> relation.c -> decide.c
+ *	 tfguard.c -> decide.c (opens and closes a statement's one decision)
+ *	 blast_radius.c -> removal_window.c
  *	 decide.c -> session_unlock.c -> unlock_store.c
  *	 decide.c -> impact.c, identity.c, audit.c
  *	 admin_sql.c (SQL functions) -> unlock_store.c, audit.c
  *
- * Leaves (operation.c, dropped.c, identity.c, redact.c) use no other
- * module; each module declares its API in its own header under include/.
+ * Leaves (operation.c, dropped.c, identity.c, redact.c, removal_window.c)
+ * use no other module; each module declares its API in its own header under include/.
  *
  *-------------------------------------------------------------------------
  */

@@ -15,27 +15,34 @@
  * per transaction, batches within one transaction add up: three DELETEs
  * of a third each, or a loop removing one row at a time.
  *
- * The judgement runs at the end of every run of a DELETE, UPDATE or MERGE
- * plan, at every nesting level (ExecutorFinish, after the statement's
- * AFTER triggers and foreign-key actions, whose own runs are judged at
- * their ends), on the tables that run wrote to, and once more just before
- * commit on every table past the smallest refusable change.  The first point at which the transaction's removals cross
- * the limit refuses, and the error rolls back everything the statement
- * did.  Nothing commits that crossed it unrefused.
+ * The judgement runs at the end of every run that can delete or
+ * overwrite rows (DELETE, UPDATE, MERGE, INSERT ... ON CONFLICT DO UPDATE,
+ * modifying CTEs), at every nesting level (ExecutorFinish, after the
+ * statement's AFTER triggers and foreign-key actions, whose own runs are
+ * judged at their ends), on the tables that run wrote to, and once more
+ * just before commit on every table past the smallest refusable change.
+ * The first point at which the transaction crosses the limit refuses, and
+ * the error rolls back everything the statement did.  Nothing commits
+ * that crossed it unrefused.
  *
- * Refused: for a table that held at least tfguard.min_rows rows, the
- * transaction removed (net of the rows it added to it) or overwrote at
- * least tfguard.max_share of them.  Smaller tables are left to the shape
- * checks.  What a table held is counted, with the transaction's own
- * changes visible (the newest snapshot, current command included): the rows still there plus the net
- * removed.  The count is skipped only when the statistics say the change
- * is under half the limit and a look at a few blocks shows the table is
- * not nearly empty; counting stops as soon as enough rows are seen to
- * prove the change under the limit; and after a count, the next one
- * waits until the counters could have reached the limit.  So ordinary
- * work (changes of fewer than max_share * min_rows rows of a table in a
- * transaction) costs a comparison per table written, with no allocation
- * and no lookup, and a large qualified DELETE counts at most once,
+ * What the transaction destroyed of a table's old rows: rows deleted,
+ * plus row versions it wrote that are still there, less rows it inserted
+ * (see destroyed()).  Refused (mass_delete if the table shrank by half of
+ * that, mass_update otherwise): for a table that held at least
+ * tfguard.min_rows rows, at least tfguard.max_share of them, together
+ * with what the role's other transactions removed from it within
+ * tfguard.window (removal_window.c).  Smaller tables are left to the
+ * shape checks.  What a table held is counted, with the transaction's
+ * own changes visible (the newest snapshot, made to see the current
+ * command): the rows still there plus those removed.  The count is
+ * skipped only when the statistics say the change is under half the
+ * limit and a look at a few blocks shows the table is not nearly empty;
+ * counting stops as soon as enough rows are seen to prove the change
+ * under the limit; and after a count, the next one waits until the
+ * counters could have reached the limit.  So ordinary work (changes of
+ * fewer than max_share * min_rows rows of a table in a transaction, no
+ * removal) costs a comparison per table written, with no allocation and
+ * no lookup, and a large qualified DELETE counts at most once,
  * early-stopped.
  *
  * The counters exist only while track_counts is on; with it off (only a
