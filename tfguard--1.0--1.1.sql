@@ -26,11 +26,14 @@ ALTER FUNCTION tfguard.revoke_token(text) CALLED ON NULL INPUT;
 CREATE OR REPLACE VIEW tfguard.pending AS
 	SELECT a.id AS audit_id, a.logged_at, a.session_role AS role, a.database_name,
 		   a.operation, a.object_name, a.impact, a.statement, a.application_name,
-		   a.client_addr, a.backend_pid
+		   a.client_addr, a.backend_pid, s.pid IS NOT NULL AS session_live
 	  FROM tfguard.audit_log a
-	  JOIN tfguard.live_sessions() s
+	  LEFT JOIN tfguard.live_sessions() s
 		ON s.pid = a.backend_pid AND s.backend_start = a.backend_start
 	 WHERE a.decision = 'blocked'
+	   -- awaits a decision for tfguard.max_ttl; approved after its session
+	   -- ended, a new session of the role claims it (SET tfguard.approval)
+	   AND a.logged_at > now() - current_setting('tfguard.max_ttl')::interval
 	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'update_all',
 						   'mass_delete', 'mass_update', 'drop_column', 'reconfigure')
 	   -- the further objects of a statement refused once are decided with it
@@ -38,3 +41,5 @@ CREATE OR REPLACE VIEW tfguard.pending AS
 	   AND NOT EXISTS (SELECT 1 FROM tfguard.audit_log d
 						WHERE d.refers_to = a.id AND d.operation IN ('approve', 'deny'))
 	 ORDER BY a.id DESC;
+COMMENT ON VIEW tfguard.pending IS
+	'tfguard: refused attempts of the last tfguard.max_ttl awaiting a human''s approve() or deny(), newest first';

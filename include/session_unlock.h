@@ -27,5 +27,11 @@ extern bool tfguard_session_unlock_covers(const GuardedAttempt *attempt,
 										  int64 *approval_of,
 										  const char **why_not);
 extern void tfguard_session_unlock_note_use(const char *unlock_id);
+extern void tfguard_session_unlock_consume(const char *unlock_id);
+
+/* tfguard.approval */
+extern int	tfguard_approval_setting;
+extern bool tfguard_check_approval(int *newval, void **extra, GucSource source);
+extern void tfguard_assign_approval(int newval, void *extra);
 
 #endif							/* TFGUARD_SESSION_UNLOCK_H */

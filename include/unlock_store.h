@@ -87,6 +87,7 @@ extern bool tfguard_unlock_store_pin(const char *id);
 extern bool tfguard_unlock_store_revoke(const char *id, UnlockEntry *copy);
 extern void tfguard_unlock_store_revoke_approvals_of(int64 request);
 extern void tfguard_unlock_store_end_session_approvals(void);
+extern bool tfguard_unlock_store_find_approval(int64 request, UnlockEntry *copy);
 extern int	tfguard_unlock_store_session_approvals(uint32 operations,
 												   Oid object_oid,
 												   UnlockEntry *copies, int max);

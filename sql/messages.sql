@@ -28,7 +28,7 @@ EXCEPTION WHEN OTHERS THEN
 		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
 	RETURN format(E'%s: %s\nDETAIL:  %s\nHINT:  %s', state, message,
 				  regexp_replace(detail, 'audit id \d+', 'audit id N'),
-				  regexp_replace(hint, 'approve\(\d+\)', 'approve(N)'));
+				  regexp_replace(regexp_replace(hint, 'approve\(\d+\)', 'approve(N)'), 'approval = \d+', 'approval = N'));
 END
 $$;
 \pset format unaligned

@@ -333,6 +333,7 @@ typedef struct Request
 	char	   *object_name;
 	int			backend_pid;
 	TimestampTz backend_start;
+	TimestampTz logged_at;
 	Oid			database_oid;
 	/* what the approval binds to: the object, then the statement's others */
 	int			nobjects;
@@ -350,7 +351,7 @@ typedef struct Request
 	"         AND d.operation = 'approve')," \
 	" EXISTS (SELECT 1 FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
 	"         AND d.operation = 'deny')," \
-	" object_oid, database_oid, object_xmin, refers_to, impact" \
+	" object_oid, database_oid, object_xmin, refers_to, impact, logged_at" \
 	" FROM tfguard.audit_log a WHERE a.id = $1"
 
 /* the further objects of a statement refused once (decide.c) */
@@ -462,6 +463,7 @@ read_request(int64 id, bool for_deny)
 				 errmsg("audit id " INT64_FORMAT " is not a refused attempt at a guarded operation", id)));
 	request->operations = 1 << operation;
 	request->object_operations[0] = 1 << operation;
+	request->logged_at = DatumGetTimestampTz(SPI_getbinval(row, desc, 15, &isnull));
 	/* a mass change's impact starts with its exact count (impact.c) */
 	request->rows_changed = -1;
 	if (operation == GUARDED_MASS_DELETE || operation == GUARDED_MASS_UPDATE)
@@ -535,7 +537,7 @@ check_not_own_attempt(const Request *request)
  */
 static const char *
 grant_approval(const Request *request, Oid role,
-			   Oid database, double ttl_s, const char *reason)
+			   Oid database, double ttl_s, const char *reason, bool claimable)
 {
 	UnlockEntry entry;
 
@@ -555,12 +557,15 @@ grant_approval(const Request *request, Oid role,
 		   sizeof(TransactionId) * request->nobjects);
 	memcpy(entry.object_operations, request->object_operations,
 		   sizeof(uint32) * request->nobjects);
-	entry.pinned_pid = request->backend_pid;
-	entry.pinned_start = request->backend_start;
+	/* the session that was refused, or, gone, the next one to claim it */
+	entry.pinned_pid = claimable ? 0 : request->backend_pid;
+	entry.pinned_start = claimable ? 0 : request->backend_start;
 	tfguard_unlock_store_install(&entry);
 	record_creation("approve", request->object_name, entry.id,
-					psprintf("approved for %.0f s%s%s", ttl_s,
-							 reason ? "; reason=" : "", reason ? reason : ""),
+					psprintf("approved for %.0f s%s%s%s", ttl_s,
+							 claimable ? ", to be claimed with SET tfguard.approval = " : "",
+							 claimable ? psprintf(INT64_FORMAT, request->id) : "",
+							 reason ? psprintf("; reason=%s", reason) : ""),
 					request->id);
 	return pstrdup(entry.id);
 }
@@ -626,12 +631,14 @@ tfguard_approve(PG_FUNCTION_ARGS)
 				 errmsg("audit id " INT64_FORMAT " does not record which object it was about", id),
 				 errdetail("It was refused by an older version of tfguard; nothing was unlocked."),
 				 errhint("The agent must try again, and that attempt can be approved.")));
-	if (!session_alive(request->backend_pid, request->backend_start))
+	if (TimestampDifferenceExceeds(request->logged_at, GetCurrentTimestamp(),
+								   tfguard_max_ttl_s * 1000))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the session that made attempt " INT64_FORMAT " has ended", id),
-				 errdetail("An approval unlocks the operation for that session only; nothing was unlocked."),
-				 errhint("The agent must try again in a new session, and that attempt can be approved.")));
+				 errmsg("request " INT64_FORMAT " has expired", id),
+				 errdetail("A refused attempt awaits a decision for tfguard.max_ttl (%d s); nothing was unlocked.",
+						   tfguard_max_ttl_s),
+				 errhint("The agent must try again, and that attempt can be approved.")));
 
 	role = get_role_oid(request->session_role, false);
 	/* by identity: a database renamed into the name is another database */
@@ -642,7 +649,8 @@ tfguard_approve(PG_FUNCTION_ARGS)
 				 errmsg("audit id " INT64_FORMAT " does not record which database it was made in", id),
 				 errdetail("It was refused by an older version of tfguard; nothing was unlocked."),
 				 errhint("The agent must try again, and that attempt can be approved.")));
-	approval_id = grant_approval(request, role, database, ttl_s, reason);
+	approval_id = grant_approval(request, role, database, ttl_s, reason,
+								 !session_alive(request->backend_pid, request->backend_start));
 	PG_RETURN_TEXT_P(cstring_to_text(approval_id));
 }
 

@@ -220,9 +220,10 @@ errhint_refusal(const GuardedAttempt *attempt, int64 audit_id)
 	return errhint("This irreversible operation needs a human's decision. "
 				   "Stop and ask a database administrator to approve it: "
 				   "SELECT tfguard.approve(" INT64_FORMAT "); in database \"%s\" "
-				   "lets this session run the same statement again. "
+				   "lets this session run the same statement again, once. "
+				   "From a new connection, run SET tfguard.approval = " INT64_FORMAT " first. "
 				   "Every other route to the same data is refused too.",
-				   audit_id, tfguard_database);
+				   audit_id, tfguard_database, audit_id);
 }
 
 /* ---------- one decision per statement ---------- */
@@ -400,9 +401,11 @@ tfguard_decide(const GuardedAttempt *attempt)
 
 	if (unlocked)
 	{
-		/* DROP DATABASE cannot be undone at commit: checked now only */
+		/* DROP DATABASE cannot be undone at commit: checked, and used, now */
 		if (attempt->operation != GUARDED_DROP_DATABASE)
 			tfguard_session_unlock_note_use(token_id);
+		else
+			tfguard_session_unlock_consume(token_id);
 		return;
 	}
 

@@ -15,6 +15,14 @@
  * the other ways in.  A SET that is refused is recorded too, from the
  * ProcessUtility hook, with a message that never repeats the secret.
  *
+ * An approval is given to the session that was refused.  If that session
+ * has ended, as an agent's one-shot connection has, a new session of the
+ * same role in the same database claims it with SET tfguard.approval =
+ * the request's audit id (or PGOPTIONS); the claim pins it to that
+ * session at its first use, and is recorded.  Either way an approval is
+ * used once: the transaction that used it commits, and it is gone; a
+ * rollback leaves it usable until its ttl.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -53,6 +61,10 @@ static List *ended_tokens = NIL;
 
 /* tokens that let this transaction through, checked again at commit */
 static List *tokens_used_in_transaction = NIL;
+
+/* tfguard.approval: the request whose approval this session claims, or 0 */
+int			tfguard_approval_setting = 0;
+static bool claim_pending = false;
 
 static void check_unlocks_at_commit(XactEvent event, void *arg);
 static bool commit_check_registered = false;
@@ -309,6 +321,78 @@ tfguard_session_unlock_end(const char *held_before)
 		tfguard_unlock_store_end_session_approvals();
 }
 
+/* ---------- claiming an approval by its request (tfguard.approval) ---------- */
+
+/* Why this session cannot claim the approval of "request", or NULL. */
+static const char *
+unclaimable_reason(int64 request)
+{
+	UnlockEntry approval;
+
+	if (!tfguard_unlock_store_find_approval(request, &approval))
+		return "it has not been approved, or its approval was denied, used, revoked or has expired";
+	return tfguard_unlock_unusable_reason(&approval);
+}
+
+bool
+tfguard_check_approval(int *newval, void **extra, GucSource source)
+{
+	const char *reason;
+
+	if (*newval == 0 || InitializingParallelWorker || IsParallelWorker())
+		return true;
+	if (source != PGC_S_SESSION && source != PGC_S_CLIENT)
+	{
+		GUC_check_errmsg("tfguard.approval can only be set by the session that claims it");
+		GUC_check_errdetail("Claim an approval with SET tfguard.approval or PGOPTIONS, not in a configuration file or with ALTER ROLE/DATABASE ... SET.");
+		return false;
+	}
+	if (!tfguard_unlock_store_ready())
+	{
+		GUC_check_errmsg("tfguard is not loaded via shared_preload_libraries");
+		return false;
+	}
+	reason = unclaimable_reason(*newval);
+	if (reason != NULL)
+	{
+		GUC_check_errmsg("tfguard approval of audit id %d cannot be claimed", *newval);
+		GUC_check_errdetail("It cannot be claimed because %s.", reason);
+		GUC_check_errhint("Ask a database administrator to approve the request: SELECT tfguard.approve(%d); in database \"%s\".",
+						  *newval, tfguard_database);
+		return false;
+	}
+	return true;
+}
+
+void
+tfguard_assign_approval(int newval, void *extra)
+{
+	claim_pending = newval != 0;
+}
+
+/*
+ * At its first use for an attempt it covers, after SET tfguard.approval:
+ * pin the approval to this session, and record the claim.  False if
+ * another session claimed it first.
+ */
+static bool
+claim_approval(const UnlockEntry *approval)
+{
+	AuditEvent	event = {0};
+
+	if (!tfguard_unlock_store_pin(approval->id))
+		return false;
+	claim_pending = false;
+	event.operation = "claim_approval";
+	event.object_name = approval->objects[0];
+	event.decision = "allowed";
+	event.token_id = approval->id;
+	event.refers_to = approval->approves;
+	event.detail = "claimed by a new session of the role that was refused";
+	tfguard_audit_event_or_error(&event);
+	return true;
+}
+
 /* ---------- using ---------- */
 
 /*
@@ -430,7 +514,13 @@ tfguard_session_unlock_covers(const GuardedAttempt *attempt, const char **unlock
 		return false;
 	napprovals = tfguard_unlock_store_session_approvals(operations_covering(attempt->operation),
 														attempt->object_id,
-														approvals, lengthof(approvals));
+														approvals, lengthof(approvals) - 1);
+	/* the approval this session claims, not pinned yet: pinned if it covers */
+	if (claim_pending &&
+		tfguard_unlock_store_find_approval(tfguard_approval_setting, &approvals[napprovals]) &&
+		approvals[napprovals].pinned_pid == 0 &&
+		tfguard_unlock_unusable_reason(&approvals[napprovals]) == NULL)
+		napprovals++;
 	for (int i = 0; i < napprovals; i++)
 	{
 		TransactionId stamp = InvalidTransactionId;
@@ -445,7 +535,8 @@ tfguard_session_unlock_covers(const GuardedAttempt *attempt, const char **unlock
 		}
 		/* the very object the human saw refused, in the version it was */
 		if (tfguard_object_is(attempt, attempt->object_id, stamp) &&
-			!rows_beyond_approval(attempt, &approvals[i]))
+			!rows_beyond_approval(attempt, &approvals[i]) &&
+			(approvals[i].pinned_pid != 0 || claim_approval(&approvals[i])))
 		{
 			*unlock_id = pstrdup(approvals[i].id);
 			*approval_of = approvals[i].approves;
@@ -500,6 +591,16 @@ tfguard_session_unlock_note_use(const char *unlock_id)
 	MemoryContextSwitchTo(oldcontext);
 }
 
+/* An approval is used once: forget it.  A token is left as it is. */
+void
+tfguard_session_unlock_consume(const char *unlock_id)
+{
+	UnlockEntry unlock;
+
+	if (tfguard_unlock_store_get(unlock_id, &unlock) && unlock.approves != 0)
+		tfguard_unlock_store_forget(unlock_id);
+}
+
 /* The transaction is over: its unlocks are forgotten. */
 static void
 forget_unlocks_used(void)
@@ -549,6 +650,11 @@ check_unlocks_at_commit(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
+			/* an approval is used once: the transaction that used it committed */
+			foreach(lc, tokens_used_in_transaction)
+				tfguard_session_unlock_consume((const char *) lfirst(lc));
+			forget_unlocks_used();
+			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:

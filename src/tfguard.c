@@ -428,6 +428,17 @@ define_settings(void)
 							   GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							   tfguard_check_token, tfguard_assign_token, NULL);
 
+	DefineCustomIntVariable("tfguard.approval",
+							"The refused request whose approval this session claims.",
+							"Set it to the audit id a human approved with tfguard.approve(), in a new "
+							"session of the role that was refused, when the refused session has ended. "
+							"Only SET and the connection's options are accepted.",
+							&tfguard_approval_setting,
+							0, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							tfguard_check_approval, tfguard_assign_approval, NULL);
+
 	DefineCustomIntVariable("tfguard.max_ttl",
 							"Longest lifetime of an unlock token.",
 							"tfguard.issue_token() caps the ttl it is given at this.",

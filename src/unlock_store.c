@@ -321,6 +321,31 @@ tfguard_unlock_store_revoke_approvals_of(int64 request)
 	LWLockRelease(unlock_table->lock);
 }
 
+/*
+ * The live approval of request "request", copied; false if there is none
+ * (not approved, denied, used, expired).
+ */
+bool
+tfguard_unlock_store_find_approval(int64 request, UnlockEntry *copy)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool		found = false;
+
+	LWLockAcquire(unlock_table->lock, LW_SHARED);
+	for (int i = 0; i < MAX_UNLOCKS && !found; i++)
+	{
+		UnlockEntry *entry = &unlock_table->entries[i];
+
+		if (entry_is_live(entry, now) && entry->approves == request)
+		{
+			memcpy(copy, entry, sizeof(UnlockEntry));
+			found = true;
+		}
+	}
+	LWLockRelease(unlock_table->lock);
+	return found;
+}
+
 /* RESET ALL, DISCARD ALL: every approval given to this session ends. */
 void
 tfguard_unlock_store_end_session_approvals(void)

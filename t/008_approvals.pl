@@ -146,14 +146,26 @@ my ($ended) = $err =~ /audit id (\d+)/;
 $agent->quit;
 $node->poll_query_until('postgres',
 	"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'agent'") or die;
-(undef, $out) = as_human("SELECT count(*) FROM tfguard.pending WHERE audit_id = $ended");
-is($out, '0', 'an ended session\'s request is no longer pending');
+(undef, $out) = as_human("SELECT session_live FROM tfguard.pending WHERE audit_id = $ended");
+is($out, 'f', 'an ended session\'s request is still pending, marked so');
 ($ret, $out, $err) = as_human("SELECT tfguard.approve($ended)");
-like($err, qr/the session that made attempt $ended has ended/, 'approving it does nothing and says why');
+is($ret, 0, 'and can be approved, for a new session of the role to claim');
 my $later = agent_session();
 $err = try_in($later, 'TRUNCATE customers');
-like($err, qr/tfguard refused truncate/, 'a new session of the agent gains nothing');
+like($err, qr/tfguard refused truncate/, 'a new session of the agent that claims nothing gains nothing');
+like($err, qr/From a new connection, run SET tfguard.approval = \d+ first/,
+	'the refusal says how a new connection claims an approval');
+$err = try_in($later, 'SET tfguard.approval = 999999');
+like($err, qr/approval of audit id 999999 cannot be claimed/, 'an approval that does not exist cannot be claimed');
+$err = try_in($later, "SET tfguard.approval = $ended; TRUNCATE customers");
+is($err, '', 'claimed with SET tfguard.approval, the approved statement runs');
+is($node->safe_psql('app', 'SELECT count(*) FROM customers'), '0', 'it ran');
+$node->safe_psql('app', 'INSERT INTO customers VALUES (1)');
+$err = try_in($later, 'TRUNCATE customers');
+like($err, qr/tfguard refused truncate/, 'once: the committed use consumed the approval');
 is($node->safe_psql('app', 'SELECT count(*) FROM customers'), '1', 'data intact');
+(undef, $out) = as_human("SELECT count(*) FROM tfguard.audit_log WHERE operation = 'claim_approval' AND refers_to = $ended");
+is($out, '1', 'the claim is in the trail');
 $later->quit;
 $listener->quit;
 

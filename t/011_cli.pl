@@ -282,6 +282,9 @@ my $blocked = $out;
 is($out, $blocked, 'audit --decision refused is blocked');
 ($code, $out, $err) = cli([ 'audit', '--since', '1h', '--json' ]);
 ok((grep { $_->{decision} eq 'allowed' } @{ decode_json($out) }), 'audit --json');
+# refusals of ended sessions stay pending until decided or expired: close them
+($code, $out, $err) = cli([ '--json', 'pending' ]);
+cli([ 'deny', $_->{audit_id}, '--reason', 'nothing to approve' ]) for @{ decode_json($out) };
 for my $args ([ '--json', 'status' ], [ 'status', '--json' ])
 {
 	($code, $out, $err) = cli($args);

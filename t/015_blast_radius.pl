@@ -174,7 +174,7 @@ $err = try_in($shop, 'DROP SCHEMA shop CASCADE');
 like($err, qr/would also destroy 29 more: .* and 19 more\. The attempt was recorded as audit id (\d+)/,
 	'one refusal names the 30 tables (10 by name, the rest counted)');
 my ($request) = $err =~ /audit id (\d+)/;
-is($node->safe_psql('postgres', 'SELECT count(*) FROM tfguard.pending'), 1,
+is($node->safe_psql('postgres', q{SELECT count(*) FROM tfguard.pending WHERE object_name LIKE 'shop.%'}), 1,
 	'one request awaits a decision');
 is($node->safe_psql('postgres',
 	"SELECT count(*) FROM tfguard.audit_log WHERE refers_to = $request AND decision = 'blocked'"),
@@ -273,6 +273,29 @@ $err = try_in($counted, 'DELETE FROM app.counted WHERE id <= 650');
 is($err, '', 'and covers 650 (within a tenth more)');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM app.counted'), 350, 'exactly those went');
 $counted->quit;
+
+# An agent that opens a connection per command: refused, approved by a
+# human, and the approved statement runs once from a new connection that
+# claims the approval, with no secret.
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.oneshot (id int); INSERT INTO app.oneshot VALUES (1);
+	CREATE TABLE app.oneshot2 (id int); INSERT INTO app.oneshot2 VALUES (1);
+});
+($ret, $err) = agent('DROP TABLE app.oneshot');
+like($err, qr/From a new connection, run SET tfguard.approval = (\d+) first/, 'one-shot: refused, with the claim to make');
+($request) = $err =~ /approval = (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+{
+	local $ENV{PGOPTIONS} = "-c tfguard.approval=$request";
+	($ret, $err) = agent('DROP TABLE app.oneshot2');
+	like($err, qr/refused drop_table of table "app.oneshot2"/, 'the claim covers the approved table only');
+	($ret, $err) = agent('DROP TABLE app.oneshot');
+	is($ret, 0, 'a new connection claiming it with PGOPTIONS runs the approved statement') or diag($err);
+	($ret, $err) = agent('SELECT 1');
+	like($err, qr/cannot be claimed because it has not been approved, or its approval was denied, used/,
+		'used once: a later connection cannot claim it again');
+}
 
 # tfguard.guarded: update_all and mass_update left out by the DBA
 my $before = audited('update_all');
