@@ -188,3 +188,41 @@ REVOKE ALL ON FUNCTION tfguard.queue_depth() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tfguard.writer_pid() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tfguard.queue_depth() TO tfguard_admin;
 GRANT EXECUTE ON FUNCTION tfguard.writer_pid() TO tfguard_admin;
+
+/*
+ * For the agent: its own refused attempts and what became of them, with
+ * the human's reason.  Any role may call it and sees only the requests of
+ * the role it logged in as.
+ */
+CREATE FUNCTION tfguard.my_requests(
+	OUT audit_id bigint, OUT logged_at timestamptz, OUT database_name name,
+	OUT operation text, OUT object_name text, OUT statement text,
+	OUT status text, OUT decided_by name, OUT decided_at timestamptz,
+	OUT decision_detail text)
+RETURNS SETOF record
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT a.id, a.logged_at, a.database_name, a.operation, a.object_name, a.statement,
+		   CASE WHEN d.operation = 'deny' THEN 'denied'
+				WHEN d.operation = 'approve' THEN 'approved'
+				WHEN a.logged_at <= now() - current_setting('tfguard.max_ttl')::interval THEN 'expired'
+				ELSE 'pending' END,
+		   d.session_role, d.logged_at, d.detail
+	  FROM tfguard.audit_log a
+	  LEFT JOIN LATERAL (SELECT x.operation, x.session_role, x.logged_at, x.detail
+						   FROM tfguard.audit_log x
+						  WHERE x.refers_to = a.id AND x.operation IN ('approve', 'deny')
+						  ORDER BY x.id DESC LIMIT 1) d ON true
+	 WHERE a.session_role = session_user
+	   AND a.decision = 'blocked'
+	   AND a.refers_to IS NULL
+	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'update_all',
+						   'mass_delete', 'mass_update', 'drop_column', 'reconfigure')
+	 ORDER BY a.id DESC
+$$;
+COMMENT ON FUNCTION tfguard.my_requests() IS
+	'tfguard: the calling role''s refused attempts: pending, approved, denied or expired, with who decided and why';
+REVOKE ALL ON FUNCTION tfguard.my_requests() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.my_requests() TO PUBLIC;
+GRANT USAGE ON SCHEMA tfguard TO PUBLIC;

@@ -276,10 +276,11 @@ explain_error(PGconn *conn, const PGresult *res)
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	char	   *answer;
 
-	if (state == NULL || primary == NULL || strstr(primary, "tfguard") == NULL)
+	if (state == NULL || primary == NULL)
 		return;
-	if (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0 ||
-		strcmp(state, "42883") == 0)
+	/* tfguard's view, function or schema not found: another database */
+	if ((strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0 ||
+		 strcmp(state, "42883") == 0) && strstr(primary, "tfguard") != NULL)
 	{
 		answer = probe(conn, "SELECT EXISTS (SELECT FROM pg_catalog.pg_extension"
 					   " WHERE extname = 'tfguard')");

@@ -28,6 +28,7 @@ extern bool tfguard_session_unlock_covers(const GuardedAttempt *attempt,
 										  const char **why_not);
 extern void tfguard_session_unlock_note_use(const char *unlock_id);
 extern void tfguard_session_unlock_consume(const char *unlock_id);
+extern char *tfguard_session_denial(const GuardedAttempt *attempt);
 
 /* tfguard.approval */
 extern int	tfguard_approval_setting;

@@ -58,6 +58,9 @@ typedef struct UnlockEntry
 	TransactionId object_stamps[MAX_APPROVED_OBJECTS];
 	uint32		object_operations[MAX_APPROVED_OBJECTS];	/* what was refused
 															 * on each */
+	bool		denial;			/* not an unlock: a human's "no" to request
+								 * "approves", kept to tell the agent why
+								 * (revoked, never usable) */
 	int64		rows_approved;	/* an approval of mass_delete or
 								 * mass_update: the rows the human saw, or
 								 * -1 */
@@ -88,6 +91,8 @@ extern bool tfguard_unlock_store_revoke(const char *id, UnlockEntry *copy);
 extern void tfguard_unlock_store_revoke_approvals_of(int64 request);
 extern void tfguard_unlock_store_end_session_approvals(void);
 extern bool tfguard_unlock_store_find_approval(int64 request, UnlockEntry *copy);
+extern bool tfguard_unlock_store_find_denial(Oid role, Oid database, Oid object_oid,
+											 UnlockEntry *copy);
 extern int	tfguard_unlock_store_session_approvals(uint32 operations,
 												   Oid object_oid,
 												   UnlockEntry *copies, int max);

@@ -297,6 +297,10 @@ tfguard_token_list(PG_FUNCTION_ARGS)
 		Datum		values[13];
 		bool		nulls[13] = {0};
 
+		/* a denial unlocks nothing: not listed */
+		if (t->denial)
+			continue;
+
 		values[0] = CStringGetTextDatum(t->id);
 		values[1] = CStringGetTextDatum(t->role_name);
 		values[2] = CStringGetTextDatum(tfguard_operations_text(t->operations));
@@ -654,6 +658,35 @@ tfguard_approve(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(approval_id));
 }
 
+/*
+ * Keep the denial for tfguard.max_ttl, so that the role's next attempt at
+ * the same objects, in any database's backend, is told it was denied and
+ * why, not sent to plead again.  It unlocks nothing (revoked from birth).
+ */
+static void
+remember_denial(const Request *request, const char *reason)
+{
+	UnlockEntry entry;
+	Oid			role = get_role_oid(request->session_role, true);
+
+	if (!OidIsValid(role) || !OidIsValid(request->database_oid))
+		return;
+	tfguard_unlock_entry_init(&entry, tfguard_max_ttl_s, reason);
+	entry.denial = true;
+	entry.revoked = true;
+	entry.approves = request->id;
+	entry.role = role;
+	strlcpy(entry.role_name, request->session_role, NAMEDATALEN);
+	entry.database = request->database_oid;
+	strlcpy(entry.database_name, request->database_name, NAMEDATALEN);
+	entry.operations = request->operations;
+	entry.nobjects = 1;
+	strlcpy(entry.objects[0], request->object_name, TFGUARD_OBJECT_NAME_MAX);
+	entry.napproved = request->nobjects;
+	memcpy(entry.object_oids, request->object_oids, sizeof(Oid) * request->nobjects);
+	tfguard_unlock_store_install(&entry);
+}
+
 /* tfguard.deny(audit_id, reason): close a request without unlocking. */
 Datum
 tfguard_deny(PG_FUNCTION_ARGS)
@@ -673,6 +706,7 @@ tfguard_deny(PG_FUNCTION_ARGS)
 	tfguard_unlock_store_revoke_approvals_of(request->id);
 	record_admin_event("deny", request->object_name, "blocked", NULL,
 					   reason ? psprintf("reason=%s", reason) : NULL, request->id);
+	remember_denial(request, reason);
 	PG_RETURN_VOID();
 }
 

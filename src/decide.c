@@ -197,6 +197,15 @@ consequence(const AttemptMessages *messages, const GuardedAttempt *attempt,
 	}
 }
 
+/* " A human denied ... (reason)." if one did lately, for the DETAIL; else "". */
+static const char *
+denied_before(const GuardedAttempt *attempt)
+{
+	char	   *denial = tfguard_session_denial(attempt);
+
+	return denial ? psprintf(" %s", denial) : "";
+}
+
 /*
  * The HINT of a refusal, by audience.  An agent (or anyone) refused an
  * irreversible operation is sent to a human, with the request's id; the
@@ -423,10 +432,12 @@ tfguard_decide(const GuardedAttempt *attempt)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg(messages->refused, name),
 			 why_not ?
-			 errdetail("%s This session's unlock %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".",
-					   consequence(messages, attempt, name), token_id, why_not, audit_id) :
-			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
-					   consequence(messages, attempt, name), audit_id),
+			 errdetail("%s This session's unlock %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".%s",
+					   consequence(messages, attempt, name), token_id, why_not, audit_id,
+					   denied_before(attempt)) :
+			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".%s",
+					   consequence(messages, attempt, name), audit_id,
+					   denied_before(attempt)),
 			 errhint_refusal(attempt, audit_id)));
 }
 
@@ -522,14 +533,16 @@ tfguard_decide_statement_end(void)
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg(messages->refused, name),
 			 list_length(held) > 1 ?
-			 errdetail("%s The same statement would also destroy %d more: %s. The attempt was recorded as audit id " INT64_FORMAT "; an approval of it covers these objects and no others.",
+			 errdetail("%s The same statement would also destroy %d more: %s. The attempt was recorded as audit id " INT64_FORMAT "; an approval of it covers these objects and no others.%s",
 					   consequence(messages, &first->attempt, name),
-					   list_length(held) - 1, other_objects_text(held), audit_id) :
+					   list_length(held) - 1, other_objects_text(held), audit_id,
+					   denied_before(&first->attempt)) :
 			 first->why_not ?
-			 errdetail("%s This session's unlock %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".",
+			 errdetail("%s This session's unlock %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".%s",
 					   consequence(messages, &first->attempt, name), first->token_id,
-					   first->why_not, audit_id) :
-			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".",
-					   consequence(messages, &first->attempt, name), audit_id),
+					   first->why_not, audit_id, denied_before(&first->attempt)) :
+			 errdetail("%s The attempt was recorded as audit id " INT64_FORMAT ".%s",
+					   consequence(messages, &first->attempt, name), audit_id,
+					   denied_before(&first->attempt)),
 			 errhint_refusal(&first->attempt, audit_id)));
 }

@@ -662,3 +662,23 @@ check_unlocks_at_commit(XactEvent event, void *arg)
 			break;
 	}
 }
+
+/*
+ * Was a request of this role about the attempt's object denied lately?
+ * Then the sentence that says so, for the refusal's DETAIL; else NULL.
+ */
+char *
+tfguard_session_denial(const GuardedAttempt *attempt)
+{
+	UnlockEntry denial;
+
+	if (!tfguard_unlock_store_ready() || !OidIsValid(attempt->object_id) ||
+		!tfguard_unlock_store_find_denial(GetSessionUserId(), MyDatabaseId,
+										  attempt->object_id, &denial))
+		return NULL;
+	return denial.reason[0] ?
+		psprintf(_("A human denied this request before (audit id " INT64_FORMAT "): %s."),
+				 denial.approves, denial.reason) :
+		psprintf(_("A human denied this request before (audit id " INT64_FORMAT ")."),
+				 denial.approves);
+}

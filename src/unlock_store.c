@@ -321,6 +321,17 @@ tfguard_unlock_store_revoke_approvals_of(int64 request)
 	LWLockRelease(unlock_table->lock);
 }
 
+static bool
+approves_object(const UnlockEntry *entry, Oid object_oid)
+{
+	for (int i = 0; i < entry->napproved; i++)
+	{
+		if (entry->object_oids[i] == object_oid)
+			return true;
+	}
+	return false;
+}
+
 /*
  * The live approval of request "request", copied; false if there is none
  * (not approved, denied, used, expired).
@@ -346,6 +357,35 @@ tfguard_unlock_store_find_approval(int64 request, UnlockEntry *copy)
 	return found;
 }
 
+/*
+ * The newest denial of a request of "role" in "database" about the
+ * object, copied; false if there is none within its time.
+ */
+bool
+tfguard_unlock_store_find_denial(Oid role, Oid database, Oid object_oid,
+								 UnlockEntry *copy)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	bool		found = false;
+
+	LWLockAcquire(unlock_table->lock, LW_SHARED);
+	for (int i = 0; i < MAX_UNLOCKS; i++)
+	{
+		UnlockEntry *entry = &unlock_table->entries[i];
+
+		if (entry->in_use && entry->denial && entry->expires_at > now &&
+			entry->role == role && entry->database == database &&
+			approves_object(entry, object_oid) &&
+			(!found || entry->approves > copy->approves))
+		{
+			memcpy(copy, entry, sizeof(UnlockEntry));
+			found = true;
+		}
+	}
+	LWLockRelease(unlock_table->lock);
+	return found;
+}
+
 /* RESET ALL, DISCARD ALL: every approval given to this session ends. */
 void
 tfguard_unlock_store_end_session_approvals(void)
@@ -361,16 +401,6 @@ tfguard_unlock_store_end_session_approvals(void)
 	LWLockRelease(unlock_table->lock);
 }
 
-static bool
-approves_object(const UnlockEntry *entry, Oid object_oid)
-{
-	for (int i = 0; i < entry->napproved; i++)
-	{
-		if (entry->object_oids[i] == object_oid)
-			return true;
-	}
-	return false;
-}
 
 /*
  * Copies of up to "max" usable approvals given to this session for this

@@ -297,6 +297,30 @@ $node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params =>
 		'used once: a later connection cannot claim it again');
 }
 
+# A denied agent is told why, and can look its requests up.
+$node->safe_psql('postgres', q{SET ROLE agent; CREATE TABLE app.live (id int); INSERT INTO app.live VALUES (1)});
+($ret, $err) = agent('DROP TABLE app.live');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.deny($request, 'live data; archive it first')",
+	extra_params => [ '-U', 'dba' ]);
+($ret, $err) = agent('DROP TABLE app.live');
+like($err, qr/A human denied this request before \(audit id $request\): live data; archive it first\./,
+	'the retry of a denied request says so, with the reason');
+($ret, $out, $err) = $node->psql('postgres',
+	"SELECT status, decided_by, decision_detail FROM tfguard.my_requests() WHERE audit_id = $request",
+	extra_params => [ '-U', 'agent' ]);
+is($out, 'denied|dba|reason=live data; archive it first', 'tfguard.my_requests() shows the agent its request and the answer');
+($ret, $out, $err) = $node->psql('postgres',
+	"SELECT count(*) FROM tfguard.my_requests() WHERE object_name = 'app.live' AND status = 'pending'",
+	extra_params => [ '-U', 'agent' ]);
+is($out, '1', 'and the retry, pending');
+($ret, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM tfguard.audit_log',
+	extra_params => [ '-U', 'agent' ]);
+like($err, qr/permission denied for table audit_log/, 'but not the trail itself');
+($ret, $out, $err) = $node->psql('postgres', 'SELECT count(*) FROM tfguard.my_requests()',
+	extra_params => [ '-U', 'dba' ]);
+is($out, '0', 'each role sees its own requests only');
+
 # tfguard.guarded: update_all and mass_update left out by the DBA
 my $before = audited('update_all');
 $node->append_conf('postgresql.conf',
