@@ -75,6 +75,12 @@ SET tfguard.token = :'tok_revoked';
 SELECT pg_sleep(1.2);
 SET tfguard.token = :'tok_short';
 DROP TABLE tok.a;
+-- the token another role presented is revoked as leaked, for its own role too
+\c - other_agent
+\set VERBOSITY terse
+SET tfguard.token = :'tok_otherrole';
+\c - agent
+\set VERBOSITY terse
 
 -- the right one: shown masked everywhere
 SET tfguard.token = :'tok';

@@ -158,6 +158,32 @@ pin_presented_token(void)
 }
 
 /*
+ * A token presented by a role it was not issued for has left the hands it
+ * was given to: revoke it, and record why.  Other rejections (another
+ * database, expired) neither pin nor revoke.  Only a SET can do this: a
+ * setting's check hook changes nothing.
+ */
+static bool
+revoke_if_leaked(const char *id)
+{
+	UnlockEntry token;
+	AuditEvent	event = {0};
+
+	if (id[0] == '\0' || !tfguard_unlock_store_get(id, &token) ||
+		token.approves != 0 || token.revoked || token.role == GetSessionUserId() ||
+		!tfguard_unlock_store_revoke(id, &token))
+		return false;
+	event.operation = "revoke_token";
+	event.object_name = token.role_name;
+	event.decision = "allowed";
+	event.token_id = id;
+	event.detail = psprintf("presented by role %s, which it was not issued for: revoked as leaked",
+							GetUserNameFromId(GetSessionUserId(), false));
+	tfguard_audit_event_or_error(&event);
+	return true;
+}
+
+/*
  * Called from the ProcessUtility hook before SET tfguard.token = '...'
  * runs: a refused presentation is recorded and gets an error that names
  * the reason and never repeats the value (the GUC machinery's own message
@@ -181,6 +207,8 @@ tfguard_session_unlock_before_set(VariableSetStmt *stmt)
 	reason = validate(strVal(&value->val), id);
 	if (reason == NULL)
 		return;					/* pinned and recorded once the SET is done */
+	if (revoke_if_leaked(id))
+		reason = "it was issued for another role, and is now revoked: a token in another role's hands has leaked";
 	record_presentation(id, reason);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
