@@ -132,6 +132,16 @@
 #endif
 
 /*
+ * stringToQualifiedNameList() takes an error-saving context from
+ * PostgreSQL 16 on.  (16: 18's branch.)
+ */
+#if PG_VERSION_NUM >= 160000
+#define stringToQualifiedNameListCompat(string) stringToQualifiedNameList((string), NULL)
+#else
+#define stringToQualifiedNameListCompat(string) stringToQualifiedNameList(string)
+#endif
+
+/*
  * A table's live-row count in the cumulative statistics: n_live_tuples up
  * to PostgreSQL 15, live_tuples from 16 on.  (16: 18's branch.)
  */

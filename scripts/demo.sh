@@ -106,18 +106,23 @@ echo "DROP TABLE orders_2019_archive;" >&3
 sleep 1
 cat "$demo_dir/agent.out"
 step "A human lists what awaits a decision in tfguard.pending"
-psql_as postgres postgres -c "SELECT audit_id, role, operation, object_name, impact FROM tfguard.pending"
+psql_as postgres postgres -c "SELECT audit_id, role, operation, object_name, impact, session_live FROM tfguard.pending"
 request=$(psql_as postgres postgres -At -c \
-	"SELECT audit_id FROM tfguard.pending WHERE object_name = 'public.orders_2019_archive'")
-step "The human approves the archive's drop, audit id $request, for that session only"
+	"SELECT max(audit_id) FROM tfguard.pending WHERE object_name = 'public.orders_2019_archive' AND session_live")
+step "The human approves the archive's drop, audit id $request, for that session and once, and denies the rest with a reason"
 psql_as postgres postgres -e -c "SELECT tfguard.approve($request, '5 minutes', 'planned: archive exported') IS NOT NULL AS approved"
+psql_as postgres postgres -e -c "SELECT count(tfguard.deny(audit_id, 'the state file is stale: nothing else here is surplus')) AS denied
+  FROM tfguard.pending WHERE audit_id <> $request"
 seen=$(wc -l <"$demo_dir/agent.out")
-step "The agent's session drops the archive again, and then tries orders, which nobody approved"
+step "The agent's session drops the archive again, and then tries orders again: it is told why not"
 echo "DROP TABLE orders_2019_archive;" >&3
 echo "DROP TABLE orders;" >&3
 exec 3>&-
 wait "$agent_pid" || true
 tail -n +"$((seen + 1))" "$demo_dir/agent.out"
+step "The agent looks its requests up, and sees what was decided and why"
+psql_as agent postgres -c "SELECT audit_id, operation, object_name, status, decision_detail
+  FROM tfguard.my_requests() ORDER BY audit_id DESC LIMIT 4"
 
 step "Every attempt is in the audit trail, committed although each refused transaction rolled back"
 psql_as postgres postgres -c "SELECT id, database_name AS db, session_role AS role, operation,

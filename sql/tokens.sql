@@ -28,6 +28,14 @@ SELECT tfguard.issue_token('agent', ARRAY['drop_table'], ttl => '-1 minute');
 SELECT tfguard.issue_token('agent', ARRAY['drop_table'], database => 'no_such_db');
 SELECT tfguard.issue_token('agent', ARRAY['drop_table'], ARRAY['']);
 SELECT tfguard.issue_token('agent', ARRAY['drop_table'], ARRAY[]::text[]);
+-- a table named without its schema would match nothing; one that is not
+-- in the token's database is a mistake (a database's name is fine)
+SELECT tfguard.issue_token('agent', ARRAY['drop_table'], ARRAY['orders']);
+SELECT tfguard.issue_token('agent', ARRAY['truncate'], ARRAY['public.nosuch'],
+	database => current_database());
+SELECT length(tfguard.issue_token('agent', ARRAY['drop_database'], ARRAY['shop'])) AS database_named;
+SELECT length(tfguard.issue_token('agent', ARRAY['truncate'], ARRAY['public.nosuch'],
+	database => 'postgres')) AS other_database_unchecked;
 SELECT length(tfguard.issue_token('agent', ARRAY['drop_table'], ttl => '1 day')) AS capped_token_length;
 SELECT expires_at - issued_at AS capped_ttl FROM tfguard.tokens ORDER BY issued_at DESC LIMIT 1;
 

@@ -21,17 +21,20 @@
 #include "postgres.h"
 
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "pgstat.h"
 #include "utils/acl.h"
 #include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
 #include "utils/timestamp.h"
 
 #include "audit.h"
@@ -141,6 +144,41 @@ ttl_seconds(Datum interval)
 }
 
 /*
+ * A token's object names a table as schema.table, the way refusals and
+ * attempts name it: an unqualified name would match nothing, silently.
+ * Names without a schema are for drop_database (a database) and
+ * reconfigure (tfguard, a setting).  A token for the current database
+ * must name a table that exists here.
+ */
+static void
+check_token_object(const char *name, uint32 operations, Oid database)
+{
+	List	   *names;
+	uint32		named_otherwise = (1 << GUARDED_DROP_DATABASE) | (1 << GUARDED_RECONFIGURE);
+
+	if ((operations & ~named_otherwise) == 0)
+		return;
+	names = stringToQualifiedNameListCompat(name);
+	if (list_length(names) != 2)
+	{
+		if ((operations & named_otherwise) != 0)
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unlock token object \"%s\" is not a schema-qualified table name", name),
+				 errdetail("Refusals name tables as schema.table, and a token matches them by that name."),
+				 errhint("Name it as schema.table, for example public.%s.", name)));
+	}
+	if (database == MyDatabaseId &&
+		!OidIsValid(RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, true)))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("unlock token object \"%s\" does not exist in database \"%s\"",
+						name, get_database_name(database)),
+				 errhint("Name a table that exists, or issue the token for the database the table is in.")));
+}
+
+/*
  * tfguard.issue_token(role, operations, objects, ttl, database, reason):
  * returns the secret.  Only the returned text ever holds it.
  */
@@ -233,6 +271,8 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 		database_name = NameStr(*PG_GETARG_NAME(4));
 		database = get_database_oid(database_name, false);
 	}
+	for (int i = 0; i < nobjects; i++)
+		check_token_object(objects[i], operations, database);
 
 	tfguard_new_token_secret(secret);
 	tfguard_unlock_entry_init(&entry, ttl_s, reason);
