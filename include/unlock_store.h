@@ -58,6 +58,9 @@ typedef struct UnlockEntry
 	TransactionId object_stamps[MAX_APPROVED_OBJECTS];
 	uint32		object_operations[MAX_APPROVED_OBJECTS];	/* what was refused
 															 * on each */
+	uint64		object_columns[MAX_APPROVED_OBJECTS];	/* drop_column: a hash
+														 * of the column's
+														 * quoted name, or 0 */
 	bool		denial;			/* not an unlock: a human's "no" to request
 								 * "approves", kept to tell the agent why
 								 * (revoked, never usable) */
@@ -74,6 +77,7 @@ extern bool tfguard_unlock_store_ready(void);
 extern void tfguard_new_token_secret(char *secret);
 extern bool tfguard_looks_like_secret(const char *value);
 extern void tfguard_hash_secret(const char *secret, uint8 *hash);
+extern uint64 tfguard_column_hash(const char *quoted_column);
 
 /* entries */
 extern void tfguard_unlock_entry_init(UnlockEntry *entry, double ttl_s,

@@ -384,6 +384,7 @@ typedef struct Request
 	Oid			object_oids[MAX_APPROVED_OBJECTS];
 	TransactionId object_stamps[MAX_APPROVED_OBJECTS];
 	uint32		object_operations[MAX_APPROVED_OBJECTS];
+	uint64		object_columns[MAX_APPROVED_OBJECTS];
 	uint32		operations;		/* all of them */
 	int64		rows_changed;	/* a mass change: the rows it counted, or -1 */
 } Request;
@@ -400,9 +401,26 @@ typedef struct Request
 
 /* the further objects of a statement refused once (decide.c) */
 #define READ_REQUEST_PARTS \
-	"SELECT operation, object_oid, object_xmin FROM tfguard.audit_log" \
+	"SELECT operation, object_oid, object_xmin, impact FROM tfguard.audit_log" \
 	" WHERE refers_to = $1 AND decision = 'blocked' AND object_oid IS NOT NULL" \
 	" ORDER BY id"
+
+/*
+ * The column a drop_column refusal was about, as the hash an approval
+ * binds to: its impact starts "column <quoted name>; " (impact.c), and
+ * the table's size after the last "; " holds none.  An impact that does
+ * not say binds to no column, so the approval covers none.
+ */
+static uint64
+column_of(const char *impact)
+{
+	const char *end;
+
+	if (impact == NULL || strncmp(impact, "column ", 7) != 0 ||
+		(end = strrchr(impact, ';')) == NULL || end < impact + 7)
+		return UINT64CONST(0xffffffffffffffff);
+	return tfguard_column_hash(pnstrdup(impact + 7, end - (impact + 7)));
+}
 
 /*
  * The further objects of a statement refused once, recorded as parts of
@@ -433,6 +451,8 @@ read_request_parts(Request *request)
 			continue;
 		request->operations |= 1 << operation;
 		request->object_operations[request->nobjects] = 1 << operation;
+		request->object_columns[request->nobjects] =
+			operation == GUARDED_DROP_COLUMN ? column_of(SPI_getvalue(row, desc, 4)) : 0;
 		request->object_oids[request->nobjects] =
 			DatumGetObjectId(SPI_getbinval(row, desc, 2, &isnull));
 		request->object_stamps[request->nobjects] =
@@ -507,6 +527,8 @@ read_request(int64 id, bool for_deny)
 				 errmsg("audit id " INT64_FORMAT " is not a refused attempt at a guarded operation", id)));
 	request->operations = 1 << operation;
 	request->object_operations[0] = 1 << operation;
+	request->object_columns[0] = operation == GUARDED_DROP_COLUMN ?
+		column_of(SPI_getvalue(row, desc, 14)) : 0;
 	request->logged_at = DatumGetTimestampTz(SPI_getbinval(row, desc, 15, &isnull));
 	/* a mass change's impact starts with its exact count (impact.c) */
 	request->rows_changed = -1;
@@ -601,6 +623,8 @@ grant_approval(const Request *request, Oid role,
 		   sizeof(TransactionId) * request->nobjects);
 	memcpy(entry.object_operations, request->object_operations,
 		   sizeof(uint32) * request->nobjects);
+	memcpy(entry.object_columns, request->object_columns,
+		   sizeof(uint64) * request->nobjects);
 	/* the session that was refused, or, gone, the next one to claim it */
 	entry.pinned_pid = claimable ? 0 : request->backend_pid;
 	entry.pinned_start = claimable ? 0 : request->backend_start;

@@ -404,25 +404,32 @@ judge_destruction(Relation rel, ChangedTable *table, int64 inserted,
 		return;
 	}
 
-	/* whatever is decided, look again after another such share */
-	table->next_judged = most + Max((int64) 1, (int64) ceil(share * held));
 	/* the table shrank by at least half of it: a removal; else an overwrite */
 	operation = (deleted - inserted + earlier) * 2 >= lost ?
 		GUARDED_MASS_DELETE : GUARDED_MASS_UPDATE;
+	table->next_judged = most + Max((int64) 1, (int64) ceil(share * held));
 	if (operation == GUARDED_MASS_DELETE ? table->removal_settled : table->overwrite_settled)
 		return;
-	if (tfguard_relation_is_guarded(table->relid, operation, &attempt))
+	if (!tfguard_relation_is_guarded(table->relid, operation, &attempt))
 	{
-		attempt.rows_changed = lost;
-		attempt.rows_held = held;
-		attempt.rows_earlier = earlier;
-		tfguard_decide(&attempt);
+		/* left out of tfguard.guarded, or not a table it guards: settled */
+		if (operation == GUARDED_MASS_DELETE)
+			table->removal_settled = true;
+		else
+			table->overwrite_settled = true;
+		return;
 	}
-	/* allowed by an unlock, warned about, or not guarded: settled */
-	if (operation == GUARDED_MASS_DELETE)
-		table->removal_settled = true;
-	else
-		table->overwrite_settled = true;
+	attempt.rows_changed = lost;
+	attempt.rows_held = held;
+	attempt.rows_earlier = earlier;
+	tfguard_decide(&attempt);
+
+	/*
+	 * Allowed by an unlock, or warned about: judged again once it destroys
+	 * a tenth more, so that an approval of 600 rows (and a tenth more) does
+	 * not let the rest of the table go in the same transaction.
+	 */
+	table->next_judged = most + Max((int64) 1, lost / 10);
 }
 
 /*

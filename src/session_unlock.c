@@ -33,6 +33,7 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "audit.h"
@@ -66,8 +67,14 @@ static List *tokens_used_in_transaction = NIL;
 int			tfguard_approval_setting = 0;
 static bool claim_pending = false;
 
+/*
+ * The claim this session ended with RESET ALL or DISCARD ALL: a claim in
+ * the connection's options is the setting's reset value, and would come
+ * back.
+ */
+static int	ended_claim = 0;
+
 static void check_unlocks_at_commit(XactEvent event, void *arg);
-static bool commit_check_registered = false;
 
 #define MAX_SESSION_APPROVALS 4
 
@@ -345,8 +352,24 @@ tfguard_session_unlock_end(const char *held_before)
 		end_token(session_token->id);
 	session_token = NULL;
 	presentation_pending = false;
+	if (tfguard_approval_setting != 0)
+		ended_claim = tfguard_approval_setting;
+	claim_pending = false;
 	if (tfguard_unlock_store_ready())
 		tfguard_unlock_store_end_session_approvals();
+}
+
+/*
+ * Called from _PG_init: the check of the unlocks a transaction used, at its
+ * commit or PREPARE.  Registered first, it runs after every callback
+ * registered later (each goes to the front of the list): an unlock used
+ * in another module's pre-commit judgement is still checked and consumed.
+ * A transaction that used none pays one test.
+ */
+void
+tfguard_session_unlock_init(void)
+{
+	RegisterXactCallback(check_unlocks_at_commit, NULL);
 }
 
 /* ---------- claiming an approval by its request (tfguard.approval) ---------- */
@@ -395,7 +418,7 @@ tfguard_check_approval(int *newval, void **extra, GucSource source)
 void
 tfguard_assign_approval(int newval, void *extra)
 {
-	claim_pending = newval != 0;
+	claim_pending = newval != 0 && newval != ended_claim;
 }
 
 /*
@@ -558,7 +581,10 @@ tfguard_session_unlock_covers(const GuardedAttempt *attempt, const char **unlock
 		{
 			if (approvals[i].object_oids[j] == attempt->object_id &&
 				(approvals[i].object_operations[j] &
-				 operations_covering(attempt->operation)) != 0)
+				 operations_covering(attempt->operation)) != 0 &&
+				(attempt->operation != GUARDED_DROP_COLUMN ||
+				 approvals[i].object_columns[j] ==
+				 tfguard_column_hash(quote_identifier(attempt->column_name))))
 				stamp = approvals[i].object_stamps[j];
 		}
 		/* the very object the human saw refused, in the version it was */
@@ -597,16 +623,6 @@ tfguard_session_unlock_note_use(const char *unlock_id)
 	MemoryContext oldcontext = MemoryContextSwitchTo(TopTransactionContext);
 	ListCell   *lc;
 
-	/*
-	 * Only a session that used an unlock pays for the check at commit: the
-	 * callback is registered at the first use and stays (before
-	 * PostgreSQL 18 a callback must not unregister itself while called).
-	 */
-	if (!commit_check_registered)
-	{
-		RegisterXactCallback(check_unlocks_at_commit, NULL);
-		commit_check_registered = true;
-	}
 	/* a cascade over many tables uses one unlock many times: keep it once */
 	foreach(lc, tokens_used_in_transaction)
 	{

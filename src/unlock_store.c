@@ -17,6 +17,7 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 #include "mb/pg_wchar.h"
 #include "storage/lwlock.h"
@@ -111,6 +112,20 @@ tfguard_hash_secret(const char *secret, uint8 *hash)
 		elog(ERROR, "could not compute SHA-256");
 }
 
+/*
+ * What a drop_column approval binds to besides the table: the column, by
+ * a 64-bit hash of its quoted name (not its number: the refusal may have
+ * been made in another database than the approval).
+ */
+uint64
+tfguard_column_hash(const char *quoted_column)
+{
+	uint64		hash = hash_bytes_extended((const unsigned char *) quoted_column,
+										   (int) strlen(quoted_column), 0);
+
+	return hash == 0 ? 1 : hash;
+}
+
 /* ---------- entries ---------- */
 
 /* Start an entry: what every token and approval has. */
@@ -201,8 +216,12 @@ tfguard_unlock_store_install(const UnlockEntry *entry)
 	}
 	for (int i = 0; i < MAX_UNLOCKS && slot == NULL && !already_approved; i++)
 	{
-		if (!entry_is_live(&unlock_table->entries[i], now))
-			slot = &unlock_table->entries[i];
+		UnlockEntry *candidate = &unlock_table->entries[i];
+
+		/* a denial unlocks nothing, but is kept for its time all the same */
+		if (!entry_is_live(candidate, now) &&
+			!(candidate->in_use && candidate->denial && candidate->expires_at > now))
+			slot = candidate;
 	}
 	if (slot != NULL)
 		memcpy(slot, entry, sizeof(UnlockEntry));

@@ -297,6 +297,65 @@ $node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params =>
 		'used once: a later connection cannot claim it again');
 }
 
+# The third attack review's routes.
+# An approval of 600 rows does not let the rest go in the same transaction.
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.rest (id int PRIMARY KEY);
+	INSERT INTO app.rest SELECT generate_series(1, 1000);
+});
+my $rest = session_as($node, 'postgres', 'agent');
+$err = try_in($rest, 'DELETE FROM app.rest WHERE id <= 600');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+$err = try_in($rest, 'BEGIN; DELETE FROM app.rest WHERE id <= 600; DELETE FROM app.rest WHERE id > 605; COMMIT;');
+like($err, qr/it approved removing or overwriting 600 rows/, 'the rest of the table in the same transaction is refused');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM app.rest'), 1000, 'rows intact');
+$rest->quit;
+
+# An approval of dropping one column does not drop another.
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.cols (id int, junk text, precious text);
+	INSERT INTO app.cols VALUES (1, 'j', 'p');
+});
+($ret, $err) = agent('ALTER TABLE app.cols DROP COLUMN junk');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+{
+	local $ENV{PGOPTIONS} = "-c tfguard.approval=$request";
+	($ret, $err) = agent('ALTER TABLE app.cols DROP COLUMN precious');
+	like($err, qr/refused drop_column of table "app.cols"/, 'an approval of one column does not cover another');
+	($ret, $err) = agent('ALTER TABLE app.cols DROP COLUMN junk');
+	is($ret, 0, 'and covers the one approved') or diag($err);
+}
+is($node->safe_psql('postgres', 'SELECT precious FROM app.cols'), 'p', 'the other column is intact');
+
+# A denial is kept for its time, whatever is approved or denied after it.
+$node->safe_psql('postgres', q{SET ROLE agent;
+	CREATE TABLE app.d1 (id int); CREATE TABLE app.d2 (id int);
+	INSERT INTO app.d1 VALUES (1); INSERT INTO app.d2 VALUES (1)});
+($ret, $err) = agent('DROP TABLE app.d1');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.deny($request, 'the ledger')", extra_params => [ '-U', 'dba' ]);
+($ret, $err) = agent('DROP TABLE app.d2');
+my ($request2) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.deny($request2, 'no')", extra_params => [ '-U', 'dba' ]);
+$node->safe_psql('postgres', q{SELECT tfguard.issue_token('agent', ARRAY['truncate'], ttl => '1 minute')});
+($ret, $err) = agent('DROP TABLE app.d1');
+like($err, qr/A human denied this request before \(audit id $request\): the ledger/, 'the first denial is still told');
+
+# A claim in the connection's options ends with DISCARD ALL.
+$node->safe_psql('postgres', q{SET ROLE agent; CREATE TABLE app.pooled (id int); INSERT INTO app.pooled VALUES (1)});
+($ret, $err) = agent('DROP TABLE app.pooled');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+{
+	local $ENV{PGOPTIONS} = "-c tfguard.approval=$request";
+	($ret, $err) = agent('DISCARD ALL; DROP TABLE app.pooled');
+	like($err, qr/refused drop_table of table "app.pooled"/, 'DISCARD ALL ends a claim made in the connection options');
+}
+
 # A denied agent is told why, and can look its requests up.
 $node->safe_psql('postgres', q{SET ROLE agent; CREATE TABLE app.live (id int); INSERT INTO app.live VALUES (1)});
 ($ret, $err) = agent('DROP TABLE app.live');
@@ -440,8 +499,30 @@ $node->reload;
 
 # A full window refuses what it cannot count.
 $node->append_conf('postgresql.conf',
-	"tfguard.window_entries = 64\ntfguard.max_share = 0.5\ntfguard.min_rows = 100");
+	"tfguard.window_entries = 64\ntfguard.max_share = 0.5\ntfguard.min_rows = 100\n"
+	  . "max_prepared_transactions = 2");
 $node->restart;
+
+# (first, with prepared transactions on) an approval used by the check
+# before PREPARE TRANSACTION still refuses the PREPARE, and is not kept
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE app.prep (id int PRIMARY KEY);
+	INSERT INTO app.prep SELECT generate_series(1, 1000);
+});
+($ret, $err) = agent('DELETE FROM app.prep WHERE id <= 600');
+($request) = $err =~ /audit id (\d+)/;
+$node->safe_psql('postgres', "SELECT tfguard.approve($request)", extra_params => [ '-U', 'dba' ]);
+my $prep = session_as($node, 'postgres', 'agent');
+$err = try_in($prep, "SET tfguard.approval = $request; BEGIN; DELETE FROM app.prep WHERE id <= 300;");
+is($err, '', 'a third, under the limit, in an open transaction');
+($ret, $err) = agent('DELETE FROM app.prep WHERE id > 700');
+is($ret, 0, 'another session removes another third');
+$err = try_in($prep, q{PREPARE TRANSACTION 'p1'});
+like($err, qr/cannot prepare a transaction that used a tfguard unlock/,
+	'the PREPARE that crosses the limit with the approval is refused');
+$prep->quit;
+is($node->safe_psql('postgres', 'SELECT count(*) FROM pg_prepared_xacts'), 0, 'nothing prepared');
 $node->safe_psql('postgres', q{
 	SET ROLE agent;
 	SELECT format('CREATE TABLE app.w%s (id int); INSERT INTO app.w%s SELECT generate_series(1, 10)', g, g)
