@@ -14,7 +14,7 @@
 #include "tfguard.h"
 
 /* tfguard.token's hooks, and the ProcessUtility hook's calls around SET */
-extern void tfguard_session_unlock_init(void);
+extern void tfguard_session_unlock_refuse_prepare(void);
 extern bool tfguard_check_token(char **newval, void **extra, GucSource source);
 extern void tfguard_assign_token(const char *newval, void *extra);
 extern void tfguard_session_unlock_before_set(VariableSetStmt *stmt);

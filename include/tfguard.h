@@ -8,7 +8,7 @@
  *
  *	 tfguard.c (hooks) -> classify_*.c, blast_radius.c -> relation.c -> decide.c
  *	 tfguard.c -> decide.c (opens and closes a statement's one decision)
- *	 blast_radius.c -> removal_window.c
+ *	 blast_radius.c -> removal_window.c, session_unlock.c (PREPARE)
  *	 decide.c -> session_unlock.c -> unlock_store.c
  *	 decide.c -> impact.c, identity.c, audit.c
  *	 admin_sql.c (SQL functions) -> unlock_store.c, audit.c

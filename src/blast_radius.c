@@ -74,6 +74,7 @@
 #include "decide.h"
 #include "relation.h"
 #include "removal_window.h"
+#include "session_unlock.h"
 #include "transaction_list.h"
 
 /*
@@ -170,6 +171,9 @@ judge_before_commit(XactEvent event, void *arg)
 			tfguard_decide_statement_end();
 			judge_changed_tables();
 			count_in_window();
+			/* an unlock those used may not be prepared (session_unlock.c) */
+			if (event == XACT_EVENT_PRE_PREPARE)
+				tfguard_session_unlock_refuse_prepare();
 		}
 	}
 }

@@ -75,6 +75,8 @@ static bool claim_pending = false;
 static int	ended_claim = 0;
 
 static void check_unlocks_at_commit(XactEvent event, void *arg);
+static void forget_unlocks_used(void);
+static bool commit_check_registered = false;
 
 #define MAX_SESSION_APPROVALS 4
 
@@ -360,16 +362,21 @@ tfguard_session_unlock_end(const char *held_before)
 }
 
 /*
- * Called from _PG_init: the check of the unlocks a transaction used, at its
- * commit or PREPARE.  Registered first, it runs after every callback
- * registered later (each goes to the front of the list): an unlock used
- * in another module's pre-commit judgement is still checked and consumed.
- * A transaction that used none pays one test.
+ * PREPARE TRANSACTION of a transaction that used an unlock is refused
+ * (COMMIT PREPARED could come after the unlock ended).  Called by the
+ * judgement before PREPARE (blast_radius.c), which may use an unlock after
+ * this module's own callback has run, or before it was registered.
  */
 void
-tfguard_session_unlock_init(void)
+tfguard_session_unlock_refuse_prepare(void)
 {
-	RegisterXactCallback(check_unlocks_at_commit, NULL);
+	if (tokens_used_in_transaction == NIL)
+		return;
+	forget_unlocks_used();
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("cannot prepare a transaction that used a tfguard unlock"),
+			 errdetail("Its commit could come after the unlock has ended.")));
 }
 
 /* ---------- claiming an approval by its request (tfguard.approval) ---------- */
@@ -623,6 +630,16 @@ tfguard_session_unlock_note_use(const char *unlock_id)
 	MemoryContext oldcontext = MemoryContextSwitchTo(TopTransactionContext);
 	ListCell   *lc;
 
+	/*
+	 * Only a session that used an unlock pays for the check at commit: the
+	 * callback is registered at the first use and stays (before
+	 * PostgreSQL 18 a callback must not unregister itself while called).
+	 */
+	if (!commit_check_registered)
+	{
+		RegisterXactCallback(check_unlocks_at_commit, NULL);
+		commit_check_registered = true;
+	}
 	/* a cascade over many tables uses one unlock many times: keep it once */
 	foreach(lc, tokens_used_in_transaction)
 	{
@@ -665,11 +682,7 @@ check_unlocks_at_commit(XactEvent event, void *arg)
 	{
 		case XACT_EVENT_PRE_PREPARE:
 			/* COMMIT PREPARED could come after expiry, revocation, restart */
-			forget_unlocks_used();
-			ereport(ERROR,
-					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot prepare a transaction that used a tfguard unlock"),
-					 errdetail("Its commit could come after the unlock has ended.")));
+			tfguard_session_unlock_refuse_prepare();
 			break;
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PARALLEL_PRE_COMMIT:

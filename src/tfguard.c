@@ -526,7 +526,6 @@ _PG_init(void)
 	tfguard_shmem_init();
 	tfguard_audit_writer_register();
 	tfguard_redact_init();
-	tfguard_session_unlock_init();
 
 	prev_object_access_hook = object_access_hook;
 	object_access_hook = tfguard_object_access;
