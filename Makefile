@@ -10,6 +10,8 @@ OBJS = \
 	src/classify_refresh.o \
 	src/blast_radius.o \
 	src/removal_window.o \
+	src/standing_rule.o \
+	src/rule_admin.o \
 	src/own_objects.o \
 	src/dropped.o \
 	src/relation.o \

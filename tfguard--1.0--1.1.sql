@@ -81,3 +81,66 @@ COMMENT ON FUNCTION tfguard.my_requests() IS
 REVOKE ALL ON FUNCTION tfguard.my_requests() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tfguard.my_requests() TO PUBLIC;
 GRANT USAGE ON SCHEMA tfguard TO PUBLIC;
+
+/*
+ * Standing rules: a human's decision, made once, that a named job role
+ * (pg_repack's, pg_partman's) may run some guarded operations on some
+ * tables without asking each time.  Kept here so that they survive
+ * restarts and reach standbys; written only by add_rule() and drop_rule()
+ * (any other change to this table is reconfigure); read into shared
+ * memory by the audit writer at its start and kept there by those two
+ * functions, so no guarded attempt reads this table.
+ */
+CREATE TABLE tfguard.rule_store (
+	id bigint NOT NULL,
+	role_oid oid NOT NULL,		-- bound to the role, not its name
+	database_oid oid,			-- NULL: every database
+	operations text[] NOT NULL,
+	objects text[] NOT NULL,	-- 'schema.table' (and its partitions) or 'schema.*'
+	max_rows bigint,			-- NULL: no cap
+	created_by name NOT NULL,
+	created_at timestamptz NOT NULL,
+	expires timestamptz,		-- NULL: until dropped
+	reason text NOT NULL
+);
+REVOKE ALL ON tfguard.rule_store FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('tfguard.rule_store', '');
+
+CREATE FUNCTION tfguard.add_rule(role name, operations text[], objects text[],
+								 max_rows bigint DEFAULT NULL,
+								 expires timestamptz DEFAULT NULL,
+								 reason text DEFAULT NULL,
+								 database name DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'tfguard_add_rule'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tfguard.add_rule(name, text[], text[], bigint, timestamptz, text, name) IS
+	'tfguard: let a job role run guarded operations on named tables without asking each time; returns the rule''s id';
+
+CREATE FUNCTION tfguard.drop_rule(rule_id bigint, reason text DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'tfguard_drop_rule'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tfguard.drop_rule(bigint, text) IS
+	'tfguard: end a standing rule';
+
+CREATE VIEW tfguard.rules AS
+	SELECT r.id, coalesce(ro.rolname::text, '(dropped role ' || r.role_oid || ')') AS role,
+		   d.datname AS database, r.operations, r.objects, r.max_rows,
+		   r.created_by, r.created_at, r.expires, r.reason,
+		   (r.expires IS NULL OR r.expires > now()) AS live
+	  FROM tfguard.rule_store r
+	  LEFT JOIN pg_catalog.pg_roles ro ON ro.oid = r.role_oid
+	  LEFT JOIN pg_catalog.pg_database d ON d.oid = r.database_oid
+	 ORDER BY r.id;
+COMMENT ON VIEW tfguard.rules IS
+	'tfguard: standing rules; database NULL means every database';
+
+REVOKE ALL ON FUNCTION tfguard.add_rule(name, text[], text[], bigint, timestamptz, text, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tfguard.drop_rule(bigint, text) FROM PUBLIC;
+REVOKE ALL ON tfguard.rules FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.add_rule(name, text[], text[], bigint, timestamptz, text, name) TO tfguard_admin;
+GRANT EXECUTE ON FUNCTION tfguard.drop_rule(bigint, text) TO tfguard_admin;
+GRANT SELECT ON tfguard.rules TO tfguard_admin;

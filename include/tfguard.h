@@ -74,7 +74,9 @@ typedef enum GuardedObjectKind
 	OBJECT_KIND_TFGUARD_SCHEMA, /* schema tfguard and what it holds */
 	OBJECT_KIND_EXTENSION,
 	OBJECT_KIND_SETTING,
-	OBJECT_KIND_ADMIN_ROLE		/* tfguard_admin and its members */
+	OBJECT_KIND_ADMIN_ROLE,		/* tfguard_admin and its members */
+	OBJECT_KIND_RULE_REACH		/* a table holding rows brought into a
+								 * standing rule's reach */
 } GuardedObjectKind;
 
 /* One attempt at a guarded operation on one object. */
@@ -94,6 +96,9 @@ typedef struct GuardedAttempt
 								 * earlier transactions (tfguard.window) */
 	/* drop_column only */
 	const char *column_name;
+	/* OBJECT_KIND_RULE_REACH only: the rule that would reach the table */
+	int64		rule_id;
+	Oid			rule_role;
 } GuardedAttempt;
 
 /* One row of the audit trail: an attempt, or an unlock event. */

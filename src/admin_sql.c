@@ -37,6 +37,7 @@
 #include "utils/regproc.h"
 #include "utils/timestamp.h"
 
+#include "admin_sql.h"
 #include "audit.h"
 #include "operation.h"
 #include "unlock_store.h"
@@ -48,8 +49,8 @@ PG_FUNCTION_INFO_V1(tfguard_approve);
 PG_FUNCTION_INFO_V1(tfguard_deny);
 PG_FUNCTION_INFO_V1(tfguard_live_sessions);
 
-static void
-check_caller_is_admin(const char *action)
+void
+tfguard_check_caller_is_admin(const char *action)
 {
 	Oid			admin = get_role_oid("tfguard_admin", true);
 
@@ -63,8 +64,8 @@ check_caller_is_admin(const char *action)
 }
 
 /* Unlocks live in this server's memory, and are recorded on the primary. */
-static void
-check_not_standby(const char *action)
+void
+tfguard_check_not_standby(const char *action)
 {
 	if (RecoveryInProgress())
 		ereport(ERROR,
@@ -74,8 +75,8 @@ check_not_standby(const char *action)
 }
 
 /* The one way an admin function records what it did; fails closed. */
-static int64
-record_admin_event(const char *operation, const char *object,
+int64
+tfguard_record_admin_event(const char *operation, const char *object,
 				   const char *decision, const char *unlock_id,
 				   const char *detail, int64 refers_to)
 {
@@ -97,7 +98,7 @@ record_creation(const char *event, const char *object, const char *id,
 {
 	PG_TRY();
 	{
-		record_admin_event(event, object, "allowed", id, detail, refers_to);
+		tfguard_record_admin_event(event, object, "allowed", id, detail, refers_to);
 	}
 	PG_CATCH();
 	{
@@ -201,8 +202,8 @@ tfguard_issue_token(PG_FUNCTION_ARGS)
 	int			n;
 	char	   *detail;
 
-	check_caller_is_admin("issue unlock tokens");
-	check_not_standby("issue unlock tokens");
+	tfguard_check_caller_is_admin("issue unlock tokens");
+	tfguard_check_not_standby("issue unlock tokens");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -301,8 +302,8 @@ tfguard_revoke_token(PG_FUNCTION_ARGS)
 	char	   *id;
 	UnlockEntry token;
 
-	check_caller_is_admin("revoke unlock tokens");
-	check_not_standby("revoke unlock tokens");
+	tfguard_check_caller_is_admin("revoke unlock tokens");
+	tfguard_check_not_standby("revoke unlock tokens");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -315,7 +316,7 @@ tfguard_revoke_token(PG_FUNCTION_ARGS)
 				 /* an id is 12 characters: never echo more than a screenful */
 				 errmsg("unlock token \"%.64s\" does not exist", id),
 				 errhint("The tfguard.tokens view lists the tokens by id.")));
-	record_admin_event("revoke_token", token.role_name, "allowed", id, NULL, 0);
+	tfguard_record_admin_event("revoke_token", token.role_name, "allowed", id, NULL, 0);
 	PG_RETURN_VOID();
 }
 
@@ -327,7 +328,7 @@ tfguard_token_list(PG_FUNCTION_ARGS)
 	UnlockEntry *unlocks;
 	int			n;
 
-	check_caller_is_admin("list unlock tokens");
+	tfguard_check_caller_is_admin("list unlock tokens");
 	InitMaterializedSRF(fcinfo, 0);
 
 	n = tfguard_unlock_store_list(&unlocks);
@@ -666,8 +667,8 @@ tfguard_approve(PG_FUNCTION_ARGS)
 	Oid			database;
 	const char *approval_id;
 
-	check_caller_is_admin("approve refused attempts");
-	check_not_standby("approve refused attempts");
+	tfguard_check_caller_is_admin("approve refused attempts");
+	tfguard_check_not_standby("approve refused attempts");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -758,8 +759,8 @@ tfguard_deny(PG_FUNCTION_ARGS)
 	char	   *reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	Request    *request;
 
-	check_caller_is_admin("deny refused attempts");
-	check_not_standby("deny refused attempts");
+	tfguard_check_caller_is_admin("deny refused attempts");
+	tfguard_check_not_standby("deny refused attempts");
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -768,7 +769,7 @@ tfguard_deny(PG_FUNCTION_ARGS)
 	request = read_request(PG_GETARG_INT64(0), true);
 	check_not_own_attempt(request);
 	tfguard_unlock_store_revoke_approvals_of(request->id);
-	record_admin_event("deny", request->object_name, "blocked", NULL,
+	tfguard_record_admin_event("deny", request->object_name, "blocked", NULL,
 					   reason ? psprintf("reason=%s", reason) : NULL, request->id);
 	remember_denial(request, reason);
 	PG_RETURN_VOID();
@@ -781,7 +782,7 @@ tfguard_live_sessions(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int			n;
 
-	check_caller_is_admin("list pending attempts");
+	tfguard_check_caller_is_admin("list pending attempts");
 	InitMaterializedSRF(fcinfo, 0);
 	n = pgstat_fetch_stat_numbackends();
 	for (int i = 1; i <= n; i++)

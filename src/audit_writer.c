@@ -45,6 +45,7 @@
 #include "audit.h"
 #include "audit_queue.h"
 #include "operation.h"
+#include "standing_rule.h"
 
 PGDLLEXPORT void tfguard_audit_writer_main(Datum main_arg);
 
@@ -606,6 +607,8 @@ tfguard_audit_writer_main(Datum main_arg)
 	SetConfigOption("session_replication_role", "origin", PGC_SUSET, PGC_S_OVERRIDE);
 
 	become_the_writer();
+	/* the standing rules, from their table into shared memory */
+	tfguard_rules_load();
 
 	ereport(LOG,
 			(errmsg("tfguard audit writer started in database \"%s\"",

@@ -32,9 +32,11 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "audit.h"
 #include "classify.h"
 #include "decide.h"
 #include "dropped.h"
+#include "own_objects.h"
 #include "relation.h"
 #include "transaction_list.h"
 
@@ -74,6 +76,21 @@ classify_relation(Oid relid, GuardedOperation operation)
 	if (operation == GUARDED_DROP_TABLE && decided_by_name.armed &&
 		list_member_oid(decided_by_name.list, relid))
 		return;
+	/* a table of tfguard's own, emptied by any route: never a mere truncate */
+	if (operation == GUARDED_TRUNCATE &&
+		OidIsValid(tfguard_audit_table_oid()) &&
+		tfguard_part_of_relation(relid) != PART_NONE)
+	{
+		attempt.operation = GUARDED_RECONFIGURE;
+		attempt.object_class = RelationRelationId;
+		attempt.object_id = relid;
+		attempt.object_kind = tfguard_part_of_relation(relid) == PART_AUDIT_TABLE ?
+			OBJECT_KIND_AUDIT_TABLE : OBJECT_KIND_TFGUARD_SCHEMA;
+		attempt.object_name = attempt.object_kind == OBJECT_KIND_AUDIT_TABLE ?
+			"tfguard.audit_log" : "tfguard";
+		tfguard_decide(&attempt);
+		return;
+	}
 	if (tfguard_relation_is_guarded(relid, operation, &attempt))
 		tfguard_decide(&attempt);
 }

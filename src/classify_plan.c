@@ -40,6 +40,7 @@
 #include "blast_radius.h"
 #include "classify.h"
 #include "decide.h"
+#include "own_objects.h"
 #include "relation.h"
 
 typedef bool (*PlanVisitor) (Plan *plan, void *context);
@@ -516,6 +517,10 @@ classify_modify_table(Plan *plan, void *context)
 /*
  * The audit table is append-only, and only the audit writer appends: any
  * other INSERT, UPDATE, DELETE or MERGE on it is a reconfigure attempt.
+ * So is one on any other table of schema tfguard (the standing rules'
+ * table is written by add_rule() and drop_rule() only).  The audit
+ * table's OID is valid in the home database only: elsewhere this costs a
+ * test.
  */
 static void
 classify_audit_table_writes(PlannedStmt *stmt)
@@ -530,15 +535,22 @@ classify_audit_table_writes(PlannedStmt *stmt)
 		return;
 	foreach(lc, stmt->resultRelations)
 	{
-		if (rt_fetch(lfirst_int(lc), stmt->rtable)->relid == audit_table)
-		{
-			GuardedAttempt attempt;
+		Oid			relid = rt_fetch(lfirst_int(lc), stmt->rtable)->relid;
+		GuardedAttempt attempt = {0};
 
-			attempt.operation = GUARDED_RECONFIGURE;
+		attempt.operation = GUARDED_RECONFIGURE;
+		attempt.object_class = RelationRelationId;
+		attempt.object_id = relid;
+		if (relid == audit_table)
+		{
 			attempt.object_kind = OBJECT_KIND_AUDIT_TABLE;
 			attempt.object_name = "tfguard.audit_log";
-			attempt.object_class = RelationRelationId;
-			attempt.object_id = audit_table;
+			tfguard_decide(&attempt);
+		}
+		else if (tfguard_part_of_relation(relid) == PART_SCHEMA)
+		{
+			attempt.object_kind = OBJECT_KIND_TFGUARD_SCHEMA;
+			attempt.object_name = "tfguard";
 			tfguard_decide(&attempt);
 		}
 	}

@@ -531,6 +531,9 @@ part_changed_at_home(Node *parsetree)
 		case T_DropStmt:
 			return tfguard_part_of_objects(((DropStmt *) parsetree)->removeType,
 								   ((DropStmt *) parsetree)->objects);
+		case T_TruncateStmt:
+			/* the trail is not a table to empty, whatever unlocks a TRUNCATE */
+			return tfguard_part_of_range_vars(((TruncateStmt *) parsetree)->relations);
 		case T_RenameStmt:
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
@@ -559,9 +562,9 @@ part_changed_at_home(Node *parsetree)
 		case T_GrantStmt:
 			return grant_target((GrantStmt *) parsetree);
 		case T_CopyStmt:
-			return ((CopyStmt *) parsetree)->is_from && !tfguard_is_audit_writer &&
-				tfguard_part_of_range_var(((CopyStmt *) parsetree)->relation) == PART_AUDIT_TABLE ?
-				PART_AUDIT_TABLE : PART_NONE;
+			/* into the audit table, or into any other table of schema tfguard */
+			return ((CopyStmt *) parsetree)->is_from && !tfguard_is_audit_writer ?
+				tfguard_part_of_range_var(((CopyStmt *) parsetree)->relation) : PART_NONE;
 		case T_AlterTableStmt:
 			return alter_table_target((AlterTableStmt *) parsetree);
 		case T_CreateStmt:

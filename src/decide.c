@@ -38,6 +38,7 @@
 #include "impact.h"
 #include "operation.h"
 #include "session_unlock.h"
+#include "standing_rule.h"
 #include "transaction_list.h"
 
 /*
@@ -147,6 +148,11 @@ static const AttemptMessages attempt_messages[] = {
 		gettext_noop("tfguard refused reconfigure of role %s"),
 		NULL,
 	gettext_noop("The statement would change role %s or who belongs to it, and its members approve refused attempts and issue unlock tokens.")},
+	/* whatever the operation: see messages_of() and consequence() */
+	{GUARDED_DROP_TABLE, OBJECT_KIND_RULE_REACH,
+		gettext_noop("tfguard refused bringing table %s into the reach of a standing rule"),
+		gettext_noop("tfguard would refuse bringing table %s into the reach of a standing rule"),
+	gettext_noop("Standing rule %s lets role %s run %s on table %s without asking a human, and the table holds rows. A table that holds rows does not enter a rule's reach by a rename, a move to another schema or ATTACH PARTITION.")},
 };
 
 static const AttemptMessages *
@@ -154,7 +160,8 @@ messages_of(const GuardedAttempt *attempt)
 {
 	for (int i = 0; i < (int) lengthof(attempt_messages); i++)
 	{
-		if (attempt_messages[i].operation == attempt->operation &&
+		if ((attempt_messages[i].operation == attempt->operation ||
+			 attempt->object_kind == OBJECT_KIND_RULE_REACH) &&
 			attempt_messages[i].kind == attempt->object_kind)
 			return &attempt_messages[i];
 	}
@@ -168,6 +175,12 @@ static char *
 consequence(const AttemptMessages *messages, const GuardedAttempt *attempt,
 			const char *name)
 {
+	if (attempt->object_kind == OBJECT_KIND_RULE_REACH)
+		return psprintf(_(messages->consequence),
+						psprintf(INT64_FORMAT, attempt->rule_id),
+						quote_identifier(GetUserNameFromId(attempt->rule_role, true) ?
+										 GetUserNameFromId(attempt->rule_role, true) : "?"),
+						tfguard_operation_name(attempt->operation), name);
 	switch (attempt->operation)
 	{
 		case GUARDED_MASS_DELETE:
@@ -352,6 +365,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 	const char *why_not;
 	int64		approval_of;
 	bool		unlocked;
+	bool		by_rule = false;
 	bool		warn_only;
 	AuditEvent	event;
 	int64		audit_id;
@@ -362,6 +376,23 @@ tfguard_decide(const GuardedAttempt *attempt)
 		return;
 
 	unlocked = tfguard_session_unlock_covers(attempt, &token_id, &approval_of, &why_not);
+	/* else a standing rule for this role: never consumed, never pinned */
+	if (!unlocked && tfguard_rules_exist())
+	{
+		int64		rule_id = 0;
+		const char *rule_why_not;
+
+		by_rule = tfguard_rule_covers(attempt, &rule_id, &rule_why_not);
+		if (by_rule || (rule_why_not && token_id == NULL))
+		{
+			unlocked = by_rule;
+			token_id = psprintf("rule:" INT64_FORMAT, rule_id);
+			why_not = rule_why_not;
+			/* an allowed attempt refers to the rule (the audit id of its making) */
+			if (by_rule)
+				approval_of = rule_id;
+		}
+	}
 	/* "warn" never extends to tfguard's own objects: they stay refused */
 	warn_only = !unlocked && tfguard_mode == GUARD_MODE_WARN &&
 		attempt->operation != GUARDED_RECONFIGURE;
@@ -382,7 +413,9 @@ tfguard_decide(const GuardedAttempt *attempt)
 	event.token_id = token_id;
 	event.detail = unlocked ? NULL :
 		warn_only ? "tfguard.mode is warn" :
-		why_not ? psprintf("token does not unlock it: %s", why_not) : NULL;
+		why_not ? psprintf("%s does not unlock it: %s",
+						   strncmp(token_id, "rule:", 5) == 0 ? "standing rule" : "token",
+						   why_not) : NULL;
 	event.refers_to = approval_of;
 	/*
 	 * the human deciding on a refusal needs to know what is at stake; an
@@ -411,6 +444,8 @@ tfguard_decide(const GuardedAttempt *attempt)
 	if (unlocked)
 	{
 		/* DROP DATABASE cannot be undone at commit: checked, and used, now */
+		if (by_rule)
+			return;
 		if (attempt->operation != GUARDED_DROP_DATABASE)
 			tfguard_session_unlock_note_use(token_id);
 		else
@@ -495,7 +530,9 @@ tfguard_decide_statement_end(void)
 	event.decision = "blocked";
 	event.token_id = first->token_id;
 	event.detail = first->why_not ?
-		psprintf("token does not unlock it: %s", first->why_not) : NULL;
+		psprintf("%s does not unlock it: %s",
+				 strncmp(first->token_id, "rule:", 5) == 0 ? "standing rule" : "token",
+				 first->why_not) : NULL;
 	event.impact = list_length(held) == 1 ? first->impact :
 		psprintf("%d objects in one statement; this one: %s", list_length(held),
 				 first->impact ? first->impact : "size unknown");

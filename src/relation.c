@@ -8,7 +8,8 @@
  * tables, partitioned tables, partitions and materialized views are
  * guarded; temporary relations and relations created in the current
  * transaction are not, because nothing that outlives the transaction is
- * lost with them.  Indexes, views, sequences, TOAST tables and foreign
+ * lost with them (except by a TRUNCATE that logical replication publishes:
+ * a subscriber applies it to its own table of that name).  Indexes, views, sequences, TOAST tables and foreign
  * tables (whose data lives on another server) are not guarded either.
  *
  *-------------------------------------------------------------------------
@@ -16,10 +17,13 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/relation.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_publication.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/relcache.h"
 
 #include "relation.h"
 #include "transaction_list.h"
@@ -70,6 +74,23 @@ tfguard_new_partitions_may_hold_old_rows(void)
 	created_in_transaction.list = still_new;
 }
 
+/*
+ * Will a TRUNCATE of this table be published?  Logical replication applies
+ * it by name: a subscriber's table of the same name loses its rows, even
+ * when the publisher's table is one this transaction just created (and
+ * named as an old one it renamed away).
+ */
+static bool
+truncate_is_published(Oid relid)
+{
+	Relation	rel = relation_open(relid, NoLock);
+	PublicationDesc pubdesc;
+
+	RelationBuildPublicationDesc(rel, &pubdesc);
+	relation_close(rel, NoLock);
+	return pubdesc.pubactions.pubtruncate;
+}
+
 static GuardedObjectKind
 relkind_object_kind(char relkind)
 {
@@ -117,7 +138,8 @@ tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 		return false;
-	if (list_member_oid(created_in_transaction.list, relid))
+	if (list_member_oid(created_in_transaction.list, relid) &&
+		!(operation == GUARDED_TRUNCATE && truncate_is_published(relid)))
 		return false;
 
 	relname = get_rel_name(relid);

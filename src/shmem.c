@@ -2,8 +2,9 @@
  *
  * shmem.c
  *	  tfguard's shared memory, requested and attached in one place: the
- *	  audit queue (audit.c), the unlock table (unlock_store.c) and the
- *	  removal window (removal_window.c), each under its own LWLock.
+ *	  audit queue (audit.c), the unlock table (unlock_store.c), the
+ *	  removal window (removal_window.c) and the standing rules
+ *	  (standing_rule.c), each under its own LWLock.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,6 +18,7 @@
 #include "audit.h"
 #include "removal_window.h"
 #include "shmem.h"
+#include "standing_rule.h"
 #include "unlock_store.h"
 
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -27,12 +29,14 @@ request_shared_memory(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(add_size(add_size(tfguard_audit_shmem_size(),
-											 tfguard_unlock_store_shmem_size()),
-									tfguard_window_shmem_size()));
+	RequestAddinShmemSpace(add_size(add_size(add_size(tfguard_audit_shmem_size(),
+													  tfguard_unlock_store_shmem_size()),
+											 tfguard_window_shmem_size()),
+									tfguard_rules_shmem_size()));
 	RequestNamedLWLockTranche("tfguard", 1);
 	RequestNamedLWLockTranche("tfguard tokens", 1);
 	RequestNamedLWLockTranche("tfguard removal window", 1);
+	RequestNamedLWLockTranche("tfguard rules", 1);
 }
 
 static void
@@ -45,6 +49,7 @@ attach_shared_memory(void)
 	tfguard_audit_shmem_attach();
 	tfguard_unlock_store_shmem_attach();
 	tfguard_window_shmem_attach();
+	tfguard_rules_shmem_attach();
 	LWLockRelease(AddinShmemInitLock);
 }
 

@@ -38,6 +38,7 @@
 #include "removal_window.h"
 #include "session_unlock.h"
 #include "shmem.h"
+#include "standing_rule.h"
 
 PG_MODULE_MAGIC;
 
@@ -278,6 +279,10 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	bool		check_refresh = false;
 	bool		decided_once = context == PROCESS_UTILITY_TOPLEVEL &&
 		tfguard_guard_is_active() && statement_decided_once(pstmt->utilityStmt);
+	Oid			reach_relid;
+	Oid			reach_nspid;
+	bool		check_reach = tfguard_guard_is_active() &&
+		tfguard_rules_reach_target(pstmt->utilityStmt, &reach_relid, &reach_nspid);
 
 	/* before anything can fail: a refused SET must not leave a secret on show */
 	if (sets_token || IsA(pstmt->utilityStmt, DoStmt) || IsA(pstmt->utilityStmt, CallStmt))
@@ -324,6 +329,9 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 			prev_ProcessUtility(PROCESS_UTILITY_ARGS);
 		else
 			standard_ProcessUtility(PROCESS_UTILITY_ARGS);
+		/* a table holding rows renamed, moved or attached into a rule's reach */
+		if (check_reach)
+			tfguard_rules_check_reach_after(reach_relid, reach_nspid);
 	}
 	PG_CATCH();
 	{
