@@ -12,6 +12,7 @@ OBJS = \
 	src/removal_window.o \
 	src/standing_rule.o \
 	src/rule_admin.o \
+	src/refusal_pace.o \
 	src/own_objects.o \
 	src/dropped.o \
 	src/relation.o \

@@ -115,6 +115,8 @@ typedef struct AuditEvent
 	Oid			object_id;		/* the attempt's relation or database, or
 								 * InvalidOid */
 	TransactionId object_stamp; /* raw xmin of its catalog row when refused */
+	int			statement_max;	/* bytes of the statement kept, if not 0: a
+								 * repeated refusal keeps its start only */
 } AuditEvent;
 
 /* Settings (tfguard.c) */

@@ -133,7 +133,8 @@ fill_record(AuditRecord *record, const AuditEvent *event)
 			  sizeof(record->detail));
 	copy_text(record->statement,
 			  debug_query_string ? tfguard_redact_tokens(debug_query_string) : NULL,
-			  sizeof(record->statement));
+			  event->statement_max > 0 && (size_t) event->statement_max < sizeof(record->statement) ?
+			  (size_t) event->statement_max + 1 : sizeof(record->statement));
 }
 
 /* ---------- the queue, backend side ---------- */

@@ -37,6 +37,7 @@
 #include "identity.h"
 #include "impact.h"
 #include "operation.h"
+#include "refusal_pace.h"
 #include "session_unlock.h"
 #include "standing_rule.h"
 #include "transaction_list.h"
@@ -350,6 +351,31 @@ hold_refusal(const GuardedAttempt *attempt, const char *token_id,
 	MemoryContextSwitchTo(oldcontext);
 }
 
+/* ---------- refusals in a loop ---------- */
+
+/* a repeated refusal keeps this much of its statement; the first kept it whole */
+#define REPEATED_STATEMENT_MAX 200
+
+static void
+pace_refusal(const GuardedAttempt *attempt, AuditEvent *event, RefusalPace *pace)
+{
+	tfguard_pace_refusal(attempt->operation, attempt->object_id,
+						 attempt->object_name, pace);
+	if (pace->repeats > 0)
+		event->statement_max = REPEATED_STATEMENT_MAX;
+}
+
+/* The detail of a refusal, and how it repeats earlier ones. */
+static const char *
+with_pace(const char *detail, const RefusalPace *pace)
+{
+	char	   *paced = tfguard_pace_detail(pace);
+
+	if (paced == NULL)
+		return detail;
+	return detail ? psprintf("%s; %s", detail, paced) : paced;
+}
+
 /*
  * Decide on one attempt: record it, then let it through (the session's
  * unlock token covers it), refuse it (ERROR), or warn about it (mode
@@ -367,7 +393,8 @@ tfguard_decide(const GuardedAttempt *attempt)
 	bool		unlocked;
 	bool		by_rule = false;
 	bool		warn_only;
-	AuditEvent	event;
+	AuditEvent	event = {0};
+	RefusalPace pace = {0};
 	int64		audit_id;
 	char	   *failure;
 
@@ -407,15 +434,19 @@ tfguard_decide(const GuardedAttempt *attempt)
 		return;
 	}
 
+	/* a refusal repeated in a loop: paced, and recorded shorter */
+	if (!unlocked && !warn_only)
+		pace_refusal(attempt, &event, &pace);
+
 	event.operation = operation;
 	event.object_name = attempt->object_name;
 	event.decision = unlocked ? "allowed" : warn_only ? "warned" : "blocked";
 	event.token_id = token_id;
 	event.detail = unlocked ? NULL :
 		warn_only ? "tfguard.mode is warn" :
-		why_not ? psprintf("%s does not unlock it: %s",
-						   strncmp(token_id, "rule:", 5) == 0 ? "standing rule" : "token",
-						   why_not) : NULL;
+		with_pace(why_not ? psprintf("%s does not unlock it: %s",
+									 strncmp(token_id, "rule:", 5) == 0 ? "standing rule" : "token",
+									 why_not) : NULL, &pace);
 	event.refers_to = approval_of;
 	/*
 	 * the human deciding on a refusal needs to know what is at stake; an
@@ -466,6 +497,7 @@ tfguard_decide(const GuardedAttempt *attempt)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg(messages->refused, name),
+			 errhidestmt(pace.repeats > 0),
 			 why_not ?
 			 errdetail("%s This session's unlock %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".%s",
 					   consequence(messages, attempt, name), token_id, why_not, audit_id,
@@ -511,6 +543,7 @@ tfguard_decide_statement_end(void)
 	const AttemptMessages *messages;
 	const char *name;
 	AuditEvent	event = {0};
+	RefusalPace pace = {0};
 	int64		audit_id;
 	int64		part_id;
 	char	   *failure = NULL;
@@ -525,14 +558,15 @@ tfguard_decide_statement_end(void)
 	messages = messages_of(&first->attempt);
 	name = quoted(first->attempt.object_name);
 
+	pace_refusal(&first->attempt, &event, &pace);
 	event.operation = tfguard_operation_name(first->attempt.operation);
 	event.object_name = first->attempt.object_name;
 	event.decision = "blocked";
 	event.token_id = first->token_id;
-	event.detail = first->why_not ?
-		psprintf("%s does not unlock it: %s",
-				 strncmp(first->token_id, "rule:", 5) == 0 ? "standing rule" : "token",
-				 first->why_not) : NULL;
+	event.detail = with_pace(first->why_not ?
+							 psprintf("%s does not unlock it: %s",
+									  strncmp(first->token_id, "rule:", 5) == 0 ? "standing rule" : "token",
+									  first->why_not) : NULL, &pace);
 	event.impact = list_length(held) == 1 ? first->impact :
 		psprintf("%d objects in one statement; this one: %s", list_length(held),
 				 first->impact ? first->impact : "size unknown");
@@ -569,6 +603,7 @@ tfguard_decide_statement_end(void)
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg(messages->refused, name),
+			 errhidestmt(pace.repeats > 0),
 			 list_length(held) > 1 ?
 			 errdetail("%s The same statement would also destroy %d more: %s. The attempt was recorded as audit id " INT64_FORMAT "; an approval of it covers these objects and no others.%s",
 					   consequence(messages, &first->attempt, name),

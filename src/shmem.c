@@ -3,8 +3,9 @@
  * shmem.c
  *	  tfguard's shared memory, requested and attached in one place: the
  *	  audit queue (audit.c), the unlock table (unlock_store.c), the
- *	  removal window (removal_window.c) and the standing rules
- *	  (standing_rule.c), each under its own LWLock.
+ *	  removal window (removal_window.c), the standing rules
+ *	  (standing_rule.c) and the refusal pace (refusal_pace.c), each under
+ *	  its own LWLock.
  *
  *-------------------------------------------------------------------------
  */
@@ -16,6 +17,7 @@
 #include "storage/shmem.h"
 
 #include "audit.h"
+#include "refusal_pace.h"
 #include "removal_window.h"
 #include "shmem.h"
 #include "standing_rule.h"
@@ -32,11 +34,13 @@ request_shared_memory(void)
 	RequestAddinShmemSpace(add_size(add_size(add_size(tfguard_audit_shmem_size(),
 													  tfguard_unlock_store_shmem_size()),
 											 tfguard_window_shmem_size()),
-									tfguard_rules_shmem_size()));
+									add_size(tfguard_rules_shmem_size(),
+											 tfguard_pace_shmem_size())));
 	RequestNamedLWLockTranche("tfguard", 1);
 	RequestNamedLWLockTranche("tfguard tokens", 1);
 	RequestNamedLWLockTranche("tfguard removal window", 1);
 	RequestNamedLWLockTranche("tfguard rules", 1);
+	RequestNamedLWLockTranche("tfguard refusal pace", 1);
 }
 
 static void
@@ -50,6 +54,7 @@ attach_shared_memory(void)
 	tfguard_unlock_store_shmem_attach();
 	tfguard_window_shmem_attach();
 	tfguard_rules_shmem_attach();
+	tfguard_pace_shmem_attach();
 	LWLockRelease(AddinShmemInitLock);
 }
 

@@ -35,6 +35,7 @@
 #include "dropped.h"
 #include "operation.h"
 #include "redact.h"
+#include "refusal_pace.h"
 #include "removal_window.h"
 #include "session_unlock.h"
 #include "shmem.h"
@@ -157,6 +158,9 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	PlannedStmt *stmt = queryDesc->plannedstmt;
 
+	/* a client looping on a refusal waits here, holding no lock of it */
+	if (tfguard_pace_due())
+		tfguard_pace_wait(queryDesc->sourceText);
 	hide_secrets_of_string(queryDesc->sourceText, stmt);
 
 	/*
@@ -284,6 +288,8 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 	bool		check_reach = tfguard_guard_is_active() &&
 		tfguard_rules_reach_target(pstmt->utilityStmt, &reach_relid, &reach_nspid);
 
+	if (context == PROCESS_UTILITY_TOPLEVEL && tfguard_pace_due())
+		tfguard_pace_wait(queryString);
 	/* before anything can fail: a refused SET must not leave a secret on show */
 	if (sets_token || IsA(pstmt->utilityStmt, DoStmt) || IsA(pstmt->utilityStmt, CallStmt))
 		tfguard_redact_activity();
@@ -465,6 +471,17 @@ define_settings(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("tfguard.refusal_pace",
+							 "Whether a role that repeats a refused attempt, or floods refusals, is slowed down.",
+							 "A role refused the same operation on the same object again within a minute, "
+							 "or more than 20 times in 10 seconds, has its sessions wait before their next "
+							 "statement: 0.1 s, doubling up to 10 s. Set in the server configuration only.",
+							 &tfguard_refusal_pace,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomStringVariable("tfguard.guarded",
 							   "The operations tfguard guards.",

@@ -15,6 +15,10 @@ sub new_guarded_node
 	my ($name, @conf) = @_;
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
+	# tests repeat refusals on purpose: the pace has its own test (t/017),
+	# which asks for it
+	push @conf, 'tfguard.refusal_pace = off'
+	  unless grep { /tfguard\.refusal_pace/ } @conf;
 	$node->append_conf('postgresql.conf',
 		join("\n", "shared_preload_libraries = 'tfguard'", @conf));
 	$node->start;

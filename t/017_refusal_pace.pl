@@ -1,0 +1,106 @@
+# Clients that loop on a refusal, as agents and pg_repack do (a new
+# connection per attempt): the role's repeats are slowed down, 0.1 s
+# doubling up to 10 s, before its next statement and not while the refused
+# statement holds its locks; a role flooding refusals on many objects is
+# slowed too; other roles are not; repeats keep a short statement in the
+# trail and none in the server log; tfguard.refusal_pace = off turns it off.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+use TfguardTest;
+
+my $node = new_guarded_node('pace', 'tfguard.refusal_pace = on');
+$node->safe_psql('postgres', q{
+	CREATE ROLE agent LOGIN;
+	CREATE ROLE app LOGIN;
+	CREATE SCHEMA shop AUTHORIZATION agent;
+	SET ROLE agent;
+	CREATE TABLE shop.orders (id int);
+	INSERT INTO shop.orders SELECT generate_series(1, 100);
+	GRANT USAGE ON SCHEMA shop TO app;
+	GRANT SELECT, INSERT ON shop.orders TO app;
+});
+for my $i (1 .. 30)
+{
+	$node->safe_psql('postgres',
+		"SET ROLE agent; CREATE TABLE shop.t$i (id int); INSERT INTO shop.t$i VALUES (1)");
+}
+
+sub timed
+{
+	my ($role, $sql) = @_;
+	my $start = time();
+	my ($ret, $out, $err) =
+	  $node->psql('postgres', $sql, extra_params => [ '-U', $role ]);
+	return (time() - $start, $err);
+}
+sub details
+{
+	return $node->safe_psql('postgres',
+		q{SELECT coalesce(detail, '') FROM tfguard.audit_log ORDER BY id});
+}
+
+# the same refusal, again and again, each from a new connection
+my $long = 'DROP TABLE shop.orders /* ' . ('x' x 3000) . ' */';
+my @elapsed;
+for my $attempt (1 .. 6)
+{
+	my ($elapsed, $err) = timed('agent', $long);
+	like($err, qr/tfguard refused drop_table/, "attempt $attempt refused");
+	push @elapsed, $elapsed;
+}
+# waits before attempts 3..6: 0.1, 0.2, 0.4, 0.8 s
+cmp_ok($elapsed[1], '<', 0.5, 'the first repeat does not wait');
+cmp_ok($elapsed[5], '>=', 0.8, 'the fifth repeat waited at least 0.8 s');
+cmp_ok($elapsed[2] + $elapsed[3] + $elapsed[4] + $elapsed[5], '>=', 1.5,
+	'the waits double');
+like(details(), qr/repeat 5 of the same refusal of the role/, 'the trail counts the repeats');
+like(details(), qr/repeat 5 .*the session waited [3-9]\d\d ms before this statement/,
+	'and says how long the session waited');
+is($node->safe_psql('postgres',
+	q{SELECT string_agg(length(statement)::text, ',' ORDER BY id) FROM tfguard.audit_log WHERE operation = 'drop_table'}),
+	'3029,200,200,200,200,200', 'the first refusal keeps its statement whole, repeats their start only');
+my $log = slurp_file($node->logfile);
+my $statements = () = $log =~ /STATEMENT:  DROP TABLE shop\.orders/g;
+is($statements, 1, 'the server log has the statement of the first refusal only');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM shop.orders'), '100', 'rows intact');
+
+# while the agent waits, other roles run as usual, on the same table too
+my $agent = $node->background_psql('postgres', extra_params => [ '-U', 'agent' ],
+	on_error_stop => 0);
+my ($elapsed, $err) = timed('app', 'INSERT INTO shop.orders VALUES (101); SELECT count(*) FROM shop.orders');
+cmp_ok($elapsed, '<', 0.5, 'another role is not slowed');
+$agent->quit;
+
+# a flood of refusals over many objects: after 20 within 10 s, the role waits
+$node->safe_psql('postgres', q{SELECT pg_sleep(10.5)});	# the repeat's wait is over
+my $flood = 0;
+for my $i (1 .. 30)
+{
+	my ($e, $err) = timed('agent', "DELETE FROM shop.t$i");
+	$flood += $e if $i > 22;
+	like($err, qr/tfguard refused delete_all/, "flood $i refused") if $i == 1 || $i == 30;
+}
+cmp_ok($flood, '>=', 0.5, 'past 20 refusals in 10 s the role waits before each statement');
+like(details(), qr/2[1-9] refusals of the role in 10 s/, 'the trail says the role is paced');
+
+# tfguard.refusal_pace = off: no waits
+$node->append_conf('postgresql.conf', 'tfguard.refusal_pace = off');
+$node->reload;
+$node->poll_query_until('postgres', q{SELECT current_setting('tfguard.refusal_pace') = 'off'});
+my $total = 0;
+for my $attempt (1 .. 5)
+{
+	my ($e, $err) = timed('agent', 'DROP TABLE shop.orders');
+	$total += $e;
+}
+cmp_ok($total, '<', 2.5, 'off: repeats are not slowed');
+my ($ret, $out);
+($ret, $out, $err) = $node->psql('postgres', 'ALTER SYSTEM SET tfguard.refusal_pace = on');
+like($err, qr/tfguard refused reconfigure of setting/, 'the setting is reconfigure through SQL');
+
+$node->stop;
+done_testing();
