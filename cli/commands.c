@@ -521,7 +521,8 @@ cmd_audit(PGconn *conn, const Invocation *inv)
 	" live_tokens, live_approvals FROM (" \
 	" SELECT current_setting('tfguard.mode') AS mode," \
 	" current_setting('tfguard.database') AS home_database," \
-	" CASE WHEN w.pid = 0 THEN 'not running'" \
+	" CASE WHEN pg_catalog.pg_is_in_recovery() THEN 'standby'" \
+	"      WHEN w.pid = 0 THEN 'not running'" \
 	"      WHEN w.heartbeat_age_s > 3" \
 	"           OR w.oldest_queued_age_s > c.timeout_s THEN 'stuck'" \
 	"      ELSE 'running' END AS writer," \
@@ -546,7 +547,8 @@ cmd_audit(PGconn *conn, const Invocation *inv)
 
 /*
  * The guard's state; exits 1 when the audit writer is stuck or not
- * running, saying so on standard error, so that a monitor need not parse.
+ * running (on a primary), saying so on standard error, so that a monitor
+ * need not parse.
  */
 static int
 cmd_status(PGconn *conn, const Invocation *inv)
@@ -554,7 +556,9 @@ cmd_status(PGconn *conn, const Invocation *inv)
 	PGresult   *res = run(conn, "SELECT s.*, json_build_array(row_to_json(s)) FROM ("
 						  STATUS_SQL ") s", 0, NULL);
 	const char *writer = PQgetvalue(res, 0, STATUS_WRITER);
-	int			status = strcmp(writer, "running") == 0 ? 0 : EXIT_REFUSED;
+	/* a standby runs no writer: it records nothing, the primary does */
+	int			status = strcmp(writer, "running") == 0 ||
+		strcmp(writer, "standby") == 0 ? 0 : EXIT_REFUSED;
 
 	if (json_output)
 		printf("%s\n", PQgetvalue(res, 0, PQnfields(res) - 1));
@@ -591,10 +595,12 @@ const Command commands[] = {
 		"the statement. Decide with \"tfguard approve AUDIT_ID\" or \"tfguard deny AUDIT_ID\".",
 		{{OPT_WIDE, 0, WIDE_HELP}}, cmd_pending},
 	{"show", "AUDIT_ID", "the whole story of one attempt",
-		"Everything the audit trail says about one row: who made the attempt, from where\n"
-		"and when, the operation, object, impact and whole statement, its status, and\n"
-		"the related rows: the request, the approval or denial (who, when, why, until\n"
-		"when) and each use of the approval. Control characters show as escapes (\\x1b).",
+		"Everything the audit trail says about one row: who made the attempt (role,\n"
+		"database, client, when), the operation, object, impact and whole statement, and\n"
+		"where it stands; the human's decision on the request (approved or denied, by\n"
+		"whom, when, why, the ttl granted and until when, and whether the approval is\n"
+		"live, used, revoked or expired); and the related rows: the request, the\n"
+		"decision, each claim and use. Control characters show as escapes (\\x1b).",
 		{{0}}, cmd_show},
 	{"approve", "AUDIT_ID", "unlock a refused attempt for the session that made it",
 		"Unlock a refused attempt's operation on its object for the session that made\n"
@@ -627,7 +633,8 @@ const Command commands[] = {
 	{"tokens", NULL, "live tokens and approvals, never secrets",
 		"Live tokens and approvals: id, role, operations, objects, database, who issued\n"
 		"it, when it expires, the session it is pinned to, the request an approval is\n"
-		"for, and the reason. Never a secret.",
+		"for, and the reason. Never a secret. One pinned to a session that ended is not\n"
+		"live: nothing can use it again.",
 		{{0}}, cmd_tokens},
 	{"audit", NULL, "rows of the audit trail",
 		"Rows of the audit trail, oldest first: every attempt at a guarded operation and\n"
@@ -639,9 +646,15 @@ const Command commands[] = {
 			{OPT_DECISION, 0, "only rows with this decision: blocked (or refused), allowed, warned"},
 			{OPT_FOLLOW, 0, "keep printing new rows until interrupted"},
 		{OPT_WIDE, 0, WIDE_HELP}}, cmd_audit},
-	{"status", NULL, "mode, writer, queue, pending, live unlocks",
-		"The guard's mode and home database, whether the audit writer runs, the records\n"
-		"queued for it, the pending requests, and the live tokens and approvals.",
+	{"status", NULL, "mode, writer (running or stuck), queue, pending, live unlocks",
+		"The guard's mode and home database; the audit writer: running, stuck, not\n"
+		"running, or standby (none runs in recovery: the primary records), with its pid\n"
+		"and the age of its heartbeat (it beats at least once a second); the records\n"
+		"queued for it and the age of the oldest; the pending requests; the live tokens\n"
+		"and approvals (not those pinned to a session that ended). The writer is stuck\n"
+		"when it has not come round for 3 s or a record has waited longer than\n"
+		"tfguard.audit_timeout: guarded operations then fail closed. Exits 1, saying\n"
+		"why, when the writer is stuck or not running on a primary.",
 		{{0}}, cmd_status},
 };
 const int	ncommands = sizeof(commands) / sizeof(commands[0]);
