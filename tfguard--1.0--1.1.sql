@@ -144,3 +144,21 @@ REVOKE ALL ON tfguard.rules FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tfguard.add_rule(name, text[], text[], bigint, timestamptz, text, name) TO tfguard_admin;
 GRANT EXECUTE ON FUNCTION tfguard.drop_rule(bigint, text) TO tfguard_admin;
 GRANT SELECT ON tfguard.rules TO tfguard_admin;
+
+/*
+ * For status displays: a token or approval pinned to a session that ended
+ * can never unlock again, so it is not live; whether the writer comes
+ * round (heartbeat) and how long records wait for it.
+ */
+CREATE OR REPLACE VIEW tfguard.tokens AS
+	SELECT t.*, NOT t.revoked AND t.expires_at > now()
+		   AND (t.pinned_pid IS NULL
+				OR EXISTS (SELECT FROM tfguard.live_sessions() s
+						   WHERE s.pid = t.pinned_pid AND s.backend_start = t.pinned_backend_start)) AS live
+	  FROM tfguard.token_list() t;
+CREATE FUNCTION tfguard.writer_status(OUT pid int, OUT last_heartbeat timestamptz,
+									  OUT queue_depth int, OUT oldest_queued timestamptz)
+AS 'MODULE_PATHNAME', 'tfguard_writer_status'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION tfguard.writer_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.writer_status() TO tfguard_admin;

@@ -105,8 +105,19 @@ AS 'MODULE_PATHNAME', 'tfguard_token_list'
 LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
+CREATE FUNCTION tfguard.live_sessions(OUT pid int, OUT backend_start timestamptz)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'tfguard_live_sessions'
+LANGUAGE C STRICT VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+/* live: can still unlock; one pinned to a session that ended never can */
 CREATE VIEW tfguard.tokens AS
-	SELECT *, NOT revoked AND expires_at > now() AS live FROM tfguard.token_list();
+	SELECT t.*, NOT t.revoked AND t.expires_at > now()
+		   AND (t.pinned_pid IS NULL
+				OR EXISTS (SELECT FROM tfguard.live_sessions() s
+						   WHERE s.pid = t.pinned_pid AND s.backend_start = t.pinned_backend_start)) AS live
+	  FROM tfguard.token_list() t;
 COMMENT ON VIEW tfguard.tokens IS
 	'tfguard: unlocks in shared memory: tokens (never their secrets) and approvals (approves = the audit id approved); objects/database NULL means any';
 
@@ -138,12 +149,6 @@ CREATE FUNCTION tfguard.deny(audit_id bigint, reason text DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'tfguard_deny'
 LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
-
-CREATE FUNCTION tfguard.live_sessions(OUT pid int, OUT backend_start timestamptz)
-RETURNS SETOF record
-AS 'MODULE_PATHNAME', 'tfguard_live_sessions'
-LANGUAGE C STRICT VOLATILE
 SET search_path = pg_catalog, pg_temp;
 
 /* refused attempts of the last tfguard.max_ttl that await a decision, newest first */
@@ -188,6 +193,13 @@ REVOKE ALL ON FUNCTION tfguard.queue_depth() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tfguard.writer_pid() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tfguard.queue_depth() TO tfguard_admin;
 GRANT EXECUTE ON FUNCTION tfguard.writer_pid() TO tfguard_admin;
+/* whether the writer comes round (heartbeat) and how long records wait for it */
+CREATE FUNCTION tfguard.writer_status(OUT pid int, OUT last_heartbeat timestamptz,
+									  OUT queue_depth int, OUT oldest_queued timestamptz)
+AS 'MODULE_PATHNAME', 'tfguard_writer_status'
+LANGUAGE C VOLATILE;
+REVOKE ALL ON FUNCTION tfguard.writer_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.writer_status() TO tfguard_admin;
 
 /*
  * For the agent: its own refused attempts and what became of them, with

@@ -117,10 +117,12 @@ extern void buf_append(Buf *buf, const char *bytes, size_t n);
 extern void buf_puts(Buf *buf, const char *text);
 extern void print_safe(FILE *out, const char *text, bool keep_layout);
 extern void say(const char *fmt, va_list args) __attribute__((format(printf, 1, 0)));
+extern void tell(const char *fmt,...) __attribute__((format(printf, 1, 2)));
 extern void fail(int status, const char *fmt,...)
 			__attribute__((format(printf, 2, 3), noreturn));
 extern void output_connected(PGconn *conn);
 extern PGresult *run(PGconn *conn, const char *sql, int nparams, const char *const *params);
+extern void print_fields(FILE *out, const PGresult *res, int row, int ncols);
 extern void print_table(Table *table, const PGresult *res, bool follow);
 extern int	print_json(PGconn *conn, const char *sql, int nparams,
 					   const char *const *params, bool one_per_line);

@@ -19,7 +19,7 @@
 #define DEFAULT_TTL_S (15 * 60)
 #define DEFAULT_SINCE_S 3600
 
-/* Seconds as the options write them: 1h30m, 15m, 45s. */
+/* Seconds as the options write them: 1h30m, 15m, 45s, 1000y. */
 static void
 format_duration(long long seconds, char *out, size_t size)
 {
@@ -27,13 +27,13 @@ format_duration(long long seconds, char *out, size_t size)
 	{
 		char		unit;
 		long long	seconds;
-	}			parts[] = {{'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
+	}			parts[] = {{'y', 31536000}, {'d', 86400}, {'h', 3600}, {'m', 60}, {'s', 1}};
 	size_t		len = 0;
 	bool		zero = seconds == 0;
 
 	out[0] = '\0';
-	for (int i = 0; i < 4; i++)
-		if (seconds >= parts[i].seconds || (zero && i == 3))
+	for (int i = 0; i < 5; i++)
+		if (seconds >= parts[i].seconds || (zero && i == 4))
 		{
 			len += snprintf(out + len, size - len, "%lld%c", seconds / parts[i].seconds,
 							parts[i].unit);
@@ -68,38 +68,117 @@ cmd_pending(PGconn *conn, const Invocation *inv)
 /* The operations that record a decision about something, not an attempt. */
 #define NOT_REQUESTS "('approve', 'deny', 'issue_token', 'revoke_token', 'present_token')"
 
+/* The id of the request a row is about: a decision or a use refers to it. */
+#define REQUEST_OF_SHOWN \
+	"(SELECT coalesce(refers_to, id) FROM tfguard.audit_log WHERE id = $1)"
+
+/*
+ * The human's decision on the request: approved or denied, by whom, when,
+ * why, and for an approval the ttl granted, until when, and what became
+ * of it.  The ttl comes from tfguard.tokens while the approval is there,
+ * else from the approval's record ("approved for N s"); the approval is
+ * revoked by a revoke_token row naming it, used by the rows that refer to
+ * the request with its id.
+ */
+#define DECISION_SQL \
+	"SELECT CASE d.operation WHEN 'approve' THEN 'approved' ELSE 'denied' END AS decision," \
+	" d.session_role AS decided_by, date_trunc('second', d.logged_at) AS decided_at," \
+	" d.id AS decision_audit_id, substring(d.detail FROM '(?:^|; )reason=(.*)$') AS reason," \
+	" CASE WHEN d.operation = 'approve' THEN d.token_id END AS approval_id, g.ttl_seconds," \
+	" date_trunc('second', coalesce(t.expires_at," \
+	"   d.logged_at + make_interval(secs => g.ttl_seconds))) AS until," \
+	" CASE WHEN d.operation = 'deny' THEN NULL" \
+	"      WHEN t.live THEN 'live'" \
+	"      WHEN u.uses > 0 THEN 'used'" \
+	"      WHEN EXISTS (SELECT FROM tfguard.audit_log r WHERE r.operation = 'revoke_token'" \
+	"                   AND r.token_id = d.token_id) THEN 'revoked'" \
+	"      WHEN coalesce(t.expires_at, d.logged_at + make_interval(secs => g.ttl_seconds))" \
+	"           <= now() THEN 'expired unused'" \
+	"      ELSE 'ended unused (its session ended)' END AS approval_state," \
+	" CASE WHEN d.operation = 'approve' THEN u.uses END AS uses" \
+	" FROM tfguard.audit_log d" \
+	" LEFT JOIN tfguard.tokens t ON t.id = d.token_id AND d.operation = 'approve'" \
+	" CROSS JOIN LATERAL (SELECT coalesce(round(extract(epoch FROM t.expires_at - t.issued_at))::bigint," \
+	"   substring(d.detail FROM '^approved for (\\d+) s')::bigint) AS ttl_seconds) g" \
+	" CROSS JOIN LATERAL (SELECT count(*) AS uses FROM tfguard.audit_log x" \
+	"   WHERE x.refers_to = d.refers_to AND x.token_id = d.token_id" \
+	"   AND x.operation NOT IN ('approve', 'deny', 'claim_approval')) u" \
+	" WHERE d.refers_to = " REQUEST_OF_SHOWN " AND d.operation IN ('approve', 'deny')" \
+	" ORDER BY d.id DESC LIMIT 1"
+
+/*
+ * The row itself, in the order of the story: who asked, from where and
+ * when, what, what it would destroy, and where it stands.
+ */
 #define SHOW_SQL \
-	"SELECT a.id AS audit_id, a.logged_at, a.database_name AS database, a.session_role AS role," \
-	" a.\"current_role\", a.client_addr, a.application_name, a.backend_pid, a.operation," \
-	" a.object_name AS object, a.decision, a.impact, a.statement, a.detail, a.token_id," \
-	" a.refers_to," \
+	"SELECT a.id AS audit_id," \
 	" CASE WHEN a.decision <> 'blocked' OR a.refers_to IS NOT NULL" \
 	"           OR a.operation IN " NOT_REQUESTS " THEN ''" \
 	"      WHEN EXISTS (SELECT FROM tfguard.pending p WHERE p.audit_id = a.id) THEN 'pending'" \
-	"      WHEN EXISTS (SELECT FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
-	"                   AND d.operation = 'deny') THEN 'denied'" \
-	"      WHEN EXISTS (SELECT FROM tfguard.audit_log d JOIN tfguard.tokens t ON t.id = d.token_id" \
-	"                   WHERE d.refers_to = a.id AND d.operation = 'approve' AND t.live)" \
-	"           THEN 'approved (live)'" \
-	"      WHEN EXISTS (SELECT FROM tfguard.audit_log d WHERE d.refers_to = a.id" \
-	"                   AND d.operation = 'approve') THEN 'approved (ended)'" \
-	"      ELSE 'closed without a decision' END AS status" \
-	" FROM tfguard.audit_log a WHERE a.id = $1"
+	"      WHEN d.decision = 'approved' THEN 'approved (' || d.approval_state || ')'" \
+	"      WHEN d.decision IS NOT NULL THEN d.decision" \
+	"      ELSE 'closed without a decision' END AS status," \
+	" a.logged_at, a.session_role AS role, a.\"current_role\", a.database_name AS database," \
+	" coalesce(host(a.client_addr), 'local (Unix socket)') AS client_addr, a.application_name," \
+	" a.backend_pid, a.operation, a.object_name AS object, a.decision, a.impact, a.statement," \
+	" a.detail, a.token_id, a.refers_to" \
+	" FROM tfguard.audit_log a LEFT JOIN LATERAL (" DECISION_SQL ") d ON true" \
+	" WHERE a.id = $1"
 
 /*
- * The rest of the story: the request a row refers to, and every row that
- * refers to the same request (approval, denial, each use), with how long
- * an approval lasts.
+ * The rest of the story: the request a row refers to, every row that
+ * refers to the same request (approval, denial, claim, each use), and the
+ * rows about the same token or approval (its issue, presentations,
+ * revocation, uses), with how long an unlock lasts while it is there.
  */
 #define RELATED_SQL \
 	"SELECT r.id AS audit_id, date_trunc('second', r.logged_at) AS logged_at," \
 	" r.session_role AS role, r.operation, r.object_name AS object, r.decision, r.token_id," \
 	" date_trunc('second', t.expires_at) AS expires_at, t.live, r.detail" \
 	" FROM tfguard.audit_log a JOIN tfguard.audit_log r" \
-	"   ON (r.id = coalesce(a.refers_to, a.id) OR r.refers_to = coalesce(a.refers_to, a.id))" \
+	"   ON (r.id = coalesce(a.refers_to, a.id) OR r.refers_to = coalesce(a.refers_to, a.id)" \
+	"       OR r.token_id = a.token_id" \
+	"       OR r.token_id IN (SELECT d.token_id FROM tfguard.audit_log d" \
+	"                         WHERE d.refers_to = coalesce(a.refers_to, a.id)" \
+	"                         AND d.operation = 'approve'))" \
 	"  AND r.id <> a.id" \
-	" LEFT JOIN tfguard.tokens t ON t.id = r.token_id AND r.operation = 'approve'" \
+	" LEFT JOIN tfguard.tokens t ON t.id = r.token_id" \
+	"  AND r.operation IN ('approve', 'issue_token')" \
 	" WHERE a.id = $1 ORDER BY r.id"
+
+/* The decision, as a human reads it; false if there is none yet. */
+static bool
+print_decision(PGconn *conn, FILE *out, const char *id)
+{
+	const char *params[1] = {id};
+	PGresult   *res = run(conn, DECISION_SQL, 1, params);
+	bool		found = PQntuples(res) == 1;
+
+	if (found)
+	{
+		bool		approved = strcmp(PQgetvalue(res, 0, 0), "approved") == 0;
+
+		fprintf(out, "\ndecision:\n  %-15s by ", PQgetvalue(res, 0, 0));
+		print_safe(out, PQgetvalue(res, 0, 1), false);
+		fprintf(out, " at %s (audit id %s)\n", PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3));
+		fprintf(out, "  %-15s ", "reason");
+		print_safe(out, PQgetisnull(res, 0, 4) ? "(none given)" : PQgetvalue(res, 0, 4), false);
+		fputc('\n', out);
+		if (approved)
+		{
+			char		ttl[32] = "unknown";
+
+			if (!PQgetisnull(res, 0, 6))
+				format_duration(atoll(PQgetvalue(res, 0, 6)), ttl, sizeof(ttl));
+			fprintf(out, "  %-15s %s, until %s\n", "ttl granted", ttl, PQgetvalue(res, 0, 7));
+			fprintf(out, "  %-15s %s: %s, %s use%s\n", "approval", PQgetvalue(res, 0, 5),
+					PQgetvalue(res, 0, 8), PQgetvalue(res, 0, 9),
+					strcmp(PQgetvalue(res, 0, 9), "1") == 0 ? "" : "s");
+		}
+	}
+	PQclear(res);
+	return found;
+}
 
 /* Print the whole story of one row of the trail to out; false if there is none. */
 static bool
@@ -110,23 +189,24 @@ print_story(PGconn *conn, FILE *out, const char *id)
 	PGresult   *res;
 
 	if (json_output && out == stdout)
-		return print_json(conn, "SELECT s.*, (SELECT coalesce(json_agg(h), '[]') FROM ("
-						  RELATED_SQL ") h) AS related FROM (" SHOW_SQL ") s",
+		return print_json(conn, "SELECT s.*,"
+						  " (SELECT row_to_json(d) FROM (" DECISION_SQL ") d) AS human_decision,"
+						  " (SELECT coalesce(json_agg(h), '[]') FROM (" RELATED_SQL ") h) AS related"
+						  " FROM (" SHOW_SQL ") s",
 						  1, params, true) > 0;
 
 	res = run(conn, SHOW_SQL, 1, params);
 	if (PQntuples(res) == 0)
 		return false;
-	for (int c = 0; c < PQnfields(res); c++)
-	{
-		fprintf(out, "%-17s ", PQfname(res, c));
-		print_safe(out, PQgetvalue(res, 0, c), false);
-		fputc('\n', out);
-	}
+	print_fields(out, res, 0, PQnfields(res));
 	PQclear(res);
 
+	if (!print_decision(conn, out, id))
+		fprintf(out, "\ndecision: none\n");
+
 	res = run(conn, RELATED_SQL, 1, params);
-	fprintf(out, "\nrelated rows of the trail:%s\n", PQntuples(res) ? "" : " none yet");
+	fprintf(out, "\nrelated rows of the trail (the request, its decision, each use):%s\n",
+			PQntuples(res) ? "" : " none yet");
 	if (PQntuples(res))
 		print_table(&table, res, false);
 	free(table.width);
@@ -429,19 +509,79 @@ cmd_audit(PGconn *conn, const Invocation *inv)
 	return 0;
 }
 
+/*
+ * The writer comes round its loop at least once a second: it is stuck when
+ * it has not for 3 seconds, or a record has waited longer than
+ * tfguard.audit_timeout (guarded operations then fail closed).  A pid
+ * alone says nothing: a stopped process keeps it.
+ */
+#define STATUS_SQL \
+	"SELECT mode, home_database, writer, writer = 'running' AS writer_alive, writer_pid," \
+	" writer_heartbeat_age_s, queue_depth, oldest_queued_age_s, audit_timeout, pending," \
+	" live_tokens, live_approvals FROM (" \
+	" SELECT current_setting('tfguard.mode') AS mode," \
+	" current_setting('tfguard.database') AS home_database," \
+	" CASE WHEN pg_catalog.pg_is_in_recovery() THEN 'standby'" \
+	"      WHEN w.pid = 0 THEN 'not running'" \
+	"      WHEN w.heartbeat_age_s > 3" \
+	"           OR w.oldest_queued_age_s > c.timeout_s THEN 'stuck'" \
+	"      ELSE 'running' END AS writer," \
+	" w.pid AS writer_pid, w.heartbeat_age_s AS writer_heartbeat_age_s," \
+	" w.queue_depth, w.oldest_queued_age_s," \
+	" current_setting('tfguard.audit_timeout') AS audit_timeout," \
+	" (SELECT count(*) FROM tfguard.pending) AS pending," \
+	" (SELECT count(*) FROM tfguard.tokens WHERE live AND approves IS NULL) AS live_tokens," \
+	" (SELECT count(*) FROM tfguard.tokens WHERE live AND approves IS NOT NULL) AS live_approvals" \
+	" FROM (SELECT pid, queue_depth," \
+	"   round(extract(epoch FROM clock_timestamp() - last_heartbeat)::numeric, 1) AS heartbeat_age_s," \
+	"   round(extract(epoch FROM clock_timestamp() - oldest_queued)::numeric, 1) AS oldest_queued_age_s" \
+	"   FROM tfguard.writer_status()) w," \
+	" (SELECT extract(epoch FROM current_setting('tfguard.audit_timeout')::interval) AS timeout_s) c) s"
+
+/* column numbers in STATUS_SQL */
+#define STATUS_WRITER 2
+#define STATUS_PID 4
+#define STATUS_HEARTBEAT_AGE 5
+#define STATUS_OLDEST_AGE 7
+#define STATUS_AUDIT_TIMEOUT 8
+
+/*
+ * The guard's state; exits 1 when the audit writer is stuck or not
+ * running (on a primary), saying so on standard error, so that a monitor
+ * need not parse.
+ */
 static int
 cmd_status(PGconn *conn, const Invocation *inv)
 {
-	print_rows(conn,
-			   "SELECT current_setting('tfguard.mode') AS mode,"
-			   " current_setting('tfguard.database') AS home_database,"
-			   " tfguard.writer_pid() > 0 AS writer_alive,"
-			   " tfguard.queue_depth() AS queue_depth,"
-			   " (SELECT count(*) FROM tfguard.pending) AS pending,"
-			   " (SELECT count(*) FROM tfguard.tokens WHERE live AND approves IS NULL) AS live_tokens,"
-			   " (SELECT count(*) FROM tfguard.tokens WHERE live AND approves IS NOT NULL) AS live_approvals",
-			   0, NULL);
-	return 0;
+	PGresult   *res = run(conn, "SELECT s.*, json_build_array(row_to_json(s)) FROM ("
+						  STATUS_SQL ") s", 0, NULL);
+	const char *writer = PQgetvalue(res, 0, STATUS_WRITER);
+	/* a standby runs no writer: it records nothing, the primary does */
+	int			status = strcmp(writer, "running") == 0 ||
+		strcmp(writer, "standby") == 0 ? 0 : EXIT_REFUSED;
+
+	if (json_output)
+		printf("%s\n", PQgetvalue(res, 0, PQnfields(res) - 1));
+	else
+		print_fields(stdout, res, 0, PQnfields(res) - 1);
+	if (strcmp(writer, "stuck") == 0 && PQgetisnull(res, 0, STATUS_OLDEST_AGE))
+		tell("the audit writer (pid %s) is stuck: no heartbeat for %s s; guarded operations "
+			 "fail closed after tfguard.audit_timeout (%s). See the server log and what the "
+			 "process is doing (stopped, waiting for a lock).",
+			 PQgetvalue(res, 0, STATUS_PID), PQgetvalue(res, 0, STATUS_HEARTBEAT_AGE),
+			 PQgetvalue(res, 0, STATUS_AUDIT_TIMEOUT));
+	else if (strcmp(writer, "stuck") == 0)
+		tell("the audit writer (pid %s) is stuck: no heartbeat for %s s, and the oldest "
+			 "queued record has waited %s s; guarded operations fail closed after "
+			 "tfguard.audit_timeout (%s). See the server log and what the process is doing "
+			 "(stopped, waiting for a lock).",
+			 PQgetvalue(res, 0, STATUS_PID), PQgetvalue(res, 0, STATUS_HEARTBEAT_AGE),
+			 PQgetvalue(res, 0, STATUS_OLDEST_AGE), PQgetvalue(res, 0, STATUS_AUDIT_TIMEOUT));
+	else if (strcmp(writer, "not running") == 0)
+		tell("the audit writer is not running: every guarded operation is refused until "
+			 "it is back. See the server log.");
+	PQclear(res);
+	return status;
 }
 
 #define WIDE_HELP "show whole texts (else cut at 60 columns, ending in ...)"
@@ -455,10 +595,12 @@ const Command commands[] = {
 		"the statement. Decide with \"tfguard approve AUDIT_ID\" or \"tfguard deny AUDIT_ID\".",
 		{{OPT_WIDE, 0, WIDE_HELP}}, cmd_pending},
 	{"show", "AUDIT_ID", "the whole story of one attempt",
-		"Everything the audit trail says about one row: who made the attempt, from where\n"
-		"and when, the operation, object, impact and whole statement, its status, and\n"
-		"the related rows: the request, the approval or denial (who, when, why, until\n"
-		"when) and each use of the approval. Control characters show as escapes (\\x1b).",
+		"Everything the audit trail says about one row: who made the attempt (role,\n"
+		"database, client, when), the operation, object, impact and whole statement, and\n"
+		"where it stands; the human's decision on the request (approved or denied, by\n"
+		"whom, when, why, the ttl granted and until when, and whether the approval is\n"
+		"live, used, revoked or expired); and the related rows: the request, the\n"
+		"decision, each claim and use. Control characters show as escapes (\\x1b).",
 		{{0}}, cmd_show},
 	{"approve", "AUDIT_ID", "unlock a refused attempt for the session that made it",
 		"Unlock a refused attempt's operation on its object for the session that made\n"
@@ -491,7 +633,8 @@ const Command commands[] = {
 	{"tokens", NULL, "live tokens and approvals, never secrets",
 		"Live tokens and approvals: id, role, operations, objects, database, who issued\n"
 		"it, when it expires, the session it is pinned to, the request an approval is\n"
-		"for, and the reason. Never a secret.",
+		"for, and the reason. Never a secret. One pinned to a session that ended is not\n"
+		"live: nothing can use it again.",
 		{{0}}, cmd_tokens},
 	{"audit", NULL, "rows of the audit trail",
 		"Rows of the audit trail, oldest first: every attempt at a guarded operation and\n"
@@ -503,9 +646,15 @@ const Command commands[] = {
 			{OPT_DECISION, 0, "only rows with this decision: blocked (or refused), allowed, warned"},
 			{OPT_FOLLOW, 0, "keep printing new rows until interrupted"},
 		{OPT_WIDE, 0, WIDE_HELP}}, cmd_audit},
-	{"status", NULL, "mode, writer, queue, pending, live unlocks",
-		"The guard's mode and home database, whether the audit writer runs, the records\n"
-		"queued for it, the pending requests, and the live tokens and approvals.",
+	{"status", NULL, "mode, writer (running or stuck), queue, pending, live unlocks",
+		"The guard's mode and home database; the audit writer: running, stuck, not\n"
+		"running, or standby (none runs in recovery: the primary records), with its pid\n"
+		"and the age of its heartbeat (it beats at least once a second); the records\n"
+		"queued for it and the age of the oldest; the pending requests; the live tokens\n"
+		"and approvals (not those pinned to a session that ended). The writer is stuck\n"
+		"when it has not come round for 3 s or a record has waited longer than\n"
+		"tfguard.audit_timeout: guarded operations then fail closed. Exits 1, saying\n"
+		"why, when the writer is stuck or not running on a primary.",
 		{{0}}, cmd_status},
 };
 const int	ncommands = sizeof(commands) / sizeof(commands[0]);

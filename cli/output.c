@@ -202,6 +202,17 @@ say(const char *fmt, va_list args)
 	fputc('\n', stderr);
 }
 
+/* Say something on standard error, "tfguard: " first, and go on. */
+void
+tell(const char *fmt,...)
+{
+	va_list		args;
+
+	va_start(args, fmt);
+	say(fmt, args);
+	va_end(args);
+}
+
 /* Say what went wrong and exit. */
 void
 fail(int status, const char *fmt,...)
@@ -266,18 +277,21 @@ probe(PGconn *conn, const char *sql)
 }
 
 /*
- * The errors a human meets first say what to do: connected to a database
- * where the extension is not, or as a role outside tfguard_admin.
+ * The errors a human meets first, said in terms of what to do instead of
+ * the server's words: connected to a database where the extension is not,
+ * or as a role outside tfguard_admin.  Returns false, having printed
+ * nothing, for any other error.
  */
-static void
+static bool
 explain_error(PGconn *conn, const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	char	   *answer;
+	bool		explained = false;
 
 	if (state == NULL || primary == NULL)
-		return;
+		return false;
 	/* tfguard's view, function or schema not found: another database */
 	if ((strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0 ||
 		 strcmp(state, "42883") == 0) && strstr(primary, "tfguard") != NULL)
@@ -287,21 +301,32 @@ explain_error(PGconn *conn, const PGresult *res)
 		if (answer && strcmp(answer, "f") == 0)
 		{
 			char	   *home = probe(conn, "SELECT current_setting('tfguard.database', true)");
+			Buf			message = {0};
 
-			fprintf(stderr, "HINT: tfguard's extension is not in database \"");
-			print_safe(stderr, PQdb(conn), false);
-			fprintf(stderr, "\"; connect to the home database (tfguard.database, ");
-			if (home)
+			if (home == NULL)
+				buf_puts(&message, "tfguard is not loaded on this server: add it to "
+						 "shared_preload_libraries and restart the server");
+			else if (strcmp(home, PQdb(conn)) == 0)
 			{
-				fputs("here \"", stderr);
-				print_safe(stderr, home, false);
-				fputs("\") with -d ", stderr);
-				print_safe(stderr, home, false);
+				buf_puts(&message, "the extension is not created in tfguard's home database \"");
+				buf_puts(&message, home);
+				buf_puts(&message, "\": a superuser runs CREATE EXTENSION tfguard there");
 			}
 			else
-				fputs("default postgres) with -d", stderr);
-			fputs(".\n", stderr);
+			{
+				buf_puts(&message, "database \"");
+				buf_puts(&message, PQdb(conn));
+				buf_puts(&message, "\" is not tfguard's home database; connect to \"");
+				buf_puts(&message, home);
+				buf_puts(&message, "\" (tfguard.database) with -d ");
+				buf_puts(&message, home);
+			}
+			fprintf(stderr, "%s: ", progname);
+			print_safe(stderr, message.data, false);
+			fputc('\n', stderr);
+			free(message.data);
 			free(home);
+			explained = true;
 		}
 		free(answer);
 	}
@@ -310,12 +335,17 @@ explain_error(PGconn *conn, const PGresult *res)
 		answer = probe(conn, "SELECT pg_catalog.pg_has_role('tfguard_admin', 'MEMBER')");
 		if (answer == NULL || strcmp(answer, "f") == 0)
 		{
-			fprintf(stderr, "HINT: role \"");
+			fprintf(stderr, "%s: role \"", progname);
 			print_safe(stderr, PQuser(conn), false);
-			fprintf(stderr, "\" needs to be a member of tfguard_admin (GRANT tfguard_admin TO ...).\n");
+			fprintf(stderr, "\" must be a member of tfguard_admin to use tfguard "
+					"(a superuser runs GRANT tfguard_admin TO ...)\nDETAIL: the server said: ");
+			print_safe(stderr, primary, false);
+			fputc('\n', stderr);
+			explained = true;
 		}
 		free(answer);
 	}
+	return explained;
 }
 
 /* Run a query with text parameters; exit 1 with the server's message on error. */
@@ -329,8 +359,8 @@ run(PGconn *conn, const char *sql, int nparams, const char *const *params)
 	{
 		if (PQstatus(conn) != CONNECTION_OK)
 			fail(EXIT_NO_SERVER, "lost the connection: %s", PQerrorMessage(conn));
-		print_server_message(res);
-		explain_error(conn, res);
+		if (!explain_error(conn, res))
+			print_server_message(res);
 		PQclear(res);
 		PQfinish(conn);
 		exit(EXIT_REFUSED);
@@ -389,6 +419,23 @@ print_table(Table *table, const PGresult *res, bool follow)
 		free(cells[i].data);
 	free(cells);
 	free(widths);
+}
+
+/* Print the first ncols fields of one row, a name and its value a line. */
+void
+print_fields(FILE *out, const PGresult *res, int row, int ncols)
+{
+	int			width = 0;
+
+	for (int c = 0; c < ncols; c++)
+		if ((int) strlen(PQfname(res, c)) > width)
+			width = strlen(PQfname(res, c));
+	for (int c = 0; c < ncols; c++)
+	{
+		fprintf(out, "%-*s  ", width, PQfname(res, c));
+		print_safe(out, PQgetvalue(res, row, c), false);
+		fputc('\n', out);
+	}
 }
 
 /*

@@ -172,23 +172,22 @@ print_synopsis(FILE *out, const Command *command)
 	fputc('\n', out);
 }
 
-/* Bad usage: say why, show the usage, exit 2. */
+/* Bad usage: say why and where to look, on one line; exit 2. */
 static void
 usage_error(const Command *command, const char *fmt,...)
 {
 	va_list		args;
+	char		message[1024];
 
 	va_start(args, fmt);
-	say(fmt, args);
+	vsnprintf(message, sizeof(message), fmt, args);
 	va_end(args);
+	fprintf(stderr, "%s: ", progname);
+	print_safe(stderr, message, false);
 	if (command)
-	{
-		fprintf(stderr, "usage: ");
-		print_synopsis(stderr, command);
-		fprintf(stderr, "Try \"%s %s --help\".\n", progname, command->name);
-	}
+		fprintf(stderr, " (see \"%s %s --help\")\n", progname, command->name);
 	else
-		fprintf(stderr, "Try \"%s --help\".\n", progname);
+		fprintf(stderr, " (see \"%s --help\")\n", progname);
 	exit(EXIT_USAGE);
 }
 

@@ -77,6 +77,9 @@ typedef struct AuditQueue
 	pid_t		writer_pid;		/* 0 while no writer runs */
 	uint32		writer_starts;	/* writers started, connected or not */
 	Latch	   *writer_latch;
+	TimestampTz writer_heartbeat;	/* when the writer last came round its
+									 * loop (at least once a second); 0
+									 * before the first */
 	uint64		next_request_no;
 	ConditionVariable slot_freed;	/* a slot became FREE */
 	ConditionVariable batch_done;	/* slots became DONE or FAILED */

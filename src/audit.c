@@ -15,10 +15,12 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/extension.h"
 #include "commands/dbcommands.h"
+#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -427,6 +429,57 @@ tfguard_queue_depth(PG_FUNCTION_ARGS)
 	}
 	LWLockRelease(tfguard_audit_queue->lock);
 	PG_RETURN_INT32(depth);
+}
+
+PG_FUNCTION_INFO_V1(tfguard_writer_status);
+
+/*
+ * tfguard.writer_status(): whether the audit writer is coming round, not
+ * only whether it exists.  A writer stopped or stuck keeps its pid while
+ * guarded operations fail closed after tfguard.audit_timeout; its
+ * heartbeat (at least once a second) and the oldest record waiting for it
+ * say so.  pid is 0 and last_heartbeat that of the last writer while none
+ * runs; oldest_queued is NULL when nothing waits.
+ */
+Datum
+tfguard_writer_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[4];
+	bool		nulls[4] = {false, false, false, false};
+	int			pid;
+	TimestampTz heartbeat;
+	TimestampTz oldest = 0;
+	int			depth = 0;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (tfguard_audit_queue == NULL)
+		PG_RETURN_NULL();
+
+	LWLockAcquire(tfguard_audit_queue->lock, LW_SHARED);
+	pid = tfguard_audit_queue->writer_pid;
+	heartbeat = tfguard_audit_queue->writer_heartbeat;
+	for (int i = 0; i < AUDIT_QUEUE_SLOTS; i++)
+	{
+		AuditSlot  *slot = &tfguard_audit_queue->slots[i];
+
+		if (slot->state != AUDIT_SLOT_PENDING && slot->state != AUDIT_SLOT_WRITING)
+			continue;
+		depth++;
+		/* a record is stamped just before it is queued */
+		if (oldest == 0 || slot->record.logged_at < oldest)
+			oldest = slot->record.logged_at;
+	}
+	LWLockRelease(tfguard_audit_queue->lock);
+
+	values[0] = Int32GetDatum(pid);
+	values[1] = TimestampTzGetDatum(heartbeat);
+	nulls[1] = heartbeat == 0;
+	values[2] = Int32GetDatum(depth);
+	values[3] = TimestampTzGetDatum(oldest);
+	nulls[3] = depth == 0;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
 }
 
 /* Record an event, or raise an error saying it could not be recorded. */

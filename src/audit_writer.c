@@ -133,6 +133,7 @@ become_the_writer(void)
 	}
 	queue->writer_pid = MyProcPid;
 	queue->writer_latch = MyLatch;
+	queue->writer_heartbeat = GetCurrentTimestamp();
 	LWLockRelease(queue->lock);
 	before_shmem_exit(forget_writer, (Datum) 0);
 }
@@ -622,6 +623,17 @@ tfguard_audit_writer_main(Datum main_arg)
 		MemoryContext old;
 
 		ResetLatch(MyLatch);
+
+		/*
+		 * The heartbeat says the writer is not only there but coming round:
+		 * a writer stopped (SIGSTOP, a debugger) or stuck in a round keeps
+		 * its pid, and guarded operations then fail closed after
+		 * tfguard.audit_timeout.  tfguard.writer_status() shows its age.
+		 */
+		LWLockAcquire(tfguard_audit_queue->lock, LW_EXCLUSIVE);
+		tfguard_audit_queue->writer_heartbeat = GetCurrentTimestamp();
+		LWLockRelease(tfguard_audit_queue->lock);
+
 		/* absorbs ProcSignalBarriers, which DROP DATABASE waits for */
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)

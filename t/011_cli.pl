@@ -77,7 +77,15 @@ like($out, qr/^\s+--ttl=TTL\s.*\n\s+--reason=TEXT\s.*\n\s+--yes\s/m,
 like($out, qr/1h30m/, 'and the ttl format');
 ($code, $out, $err) = cli([ 'approve', '12', '--ttl', '10x' ]);
 is($code, 2, '--ttl 10x exits 2');
-like($err, qr/"10x" is not a duration/, 'and says why');
+like($err, qr/^tfguard: "10x" is not a duration for --ttl; .* \(see "tfguard approve --help"\)\n\z/,
+	'and says why, on one line');
+($code, $out, $err) = cli([ 'deny' ]);
+is($code, 2, 'a missing argument exits 2');
+is($err, qq{tfguard: missing AUDIT_ID (see "tfguard deny --help")\n}, 'and says so on one line');
+($code, $out, $err) = cli([ 'audit', '--since' ]);
+is($code, 2, 'an option without its value exits 2');
+is($err, qq{tfguard: option "--since" needs a value (DURATION) (see "tfguard --help")\n},
+	'and says so on one line');
 ($code, $out, $err) = cli([ 'audit', '--decision', 'maybe' ]);
 is($code, 2, 'an unknown --decision exits 2');
 ($code, $out, $err) = cli([ 'status', '--ttl', '5m' ]);
@@ -97,7 +105,8 @@ for my $command (qw(pending show approve deny issue revoke tokens audit status))
 	like($out, qr/\n\n.+\n.+/, "$command --help has a description of its own");
 	($code, $out, $err) = cli([ $command, '--frobnicate' ]);
 	is($code, 2, "$command --frobnicate exits 2");
-	like($err, qr/^usage: \Q$own\E$/m, "$command: a usage error shows the same usage");
+	is($err, qq{tfguard: unknown option "--frobnicate" (see "tfguard $command --help")\n},
+		"$command: a usage error is one line, naming the command's help");
 }
 
 # ---- a refused agent session waits for a decision ----
@@ -143,7 +152,26 @@ is($agent->{stderr}, '', 'the agent\'s session runs the statement again');
 
 # show: the whole story of the request, and of the approval
 ($code, $out, $err) = cli([ 'show', $request ]);
-like($out, qr/^status\s+approved/m, 'show: the request was approved');
+like($out, qr/^status\s+approved \(used\)$/m, 'show: the request was approved, and the approval used');
+like($out, qr/^client_addr\s+local \(Unix socket\)$/m, 'show: where the request came from');
+like($out, qr/^application_name\s+011_cli\.pl$/m, 'show: from which client');
+like($out, qr/^role\s+agent$/m, 'show: who asked');
+like($out, qr/^database\s+app$/m, 'show: in which database');
+like($out, qr/^decision:\n  approved\s+by human at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\S* \(audit id \d+\)$/m,
+	'show: approved, by whom and when');
+like($out, qr/^  reason\s+planned$/m, 'show: why');
+like($out, qr/^  ttl granted\s+5m, until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/m, 'show: the ttl granted and until when');
+like($out, qr/^  approval\s+[0-9a-f]{12}: used, 1 use$/m, 'show: the approval was used once');
+my ($jcode, $json) = cli([ 'show', $request, '--json' ]);
+$shown = decode_json($json);
+is($shown->{human_decision}{decision}, 'approved', 'show --json: the decision');
+is($shown->{human_decision}{decided_by}, 'human', 'show --json: by whom');
+is($shown->{human_decision}{reason}, 'planned', 'show --json: why');
+is($shown->{human_decision}{ttl_seconds}, 300, 'show --json: the ttl granted');
+is($shown->{human_decision}{approval_state}, 'used', 'show --json: what became of the approval');
+is($shown->{human_decision}{uses}, 1, 'show --json: its uses');
+ok((grep { $_->{operation} eq 'drop_table' && $_->{decision} eq 'allowed' } @{ $shown->{related} }),
+	'show --json: the use among the related rows');
 like($out, qr/^\d+\s.*\shuman\s+approve\s+public\.archive\s+allowed\s.*reason=planned/m,
 	'show: who approved it, and why');
 like($out, qr/^\d+\s.*\sagent\s+drop_table\s+public\.archive\s+allowed\s/m,
@@ -165,6 +193,9 @@ is($code, 1, 'a denied request cannot be approved');
 like($err, qr/was already denied/, 'the server\'s reason is shown');
 ($code, $out, $err) = cli([ 'show', $second ]);
 like($out, qr/^status\s+denied/m, 'show: denied');
+like($out, qr/^decision:\n  denied\s+by human at \S+ \S+ \(audit id \d+\)\n  reason\s+no\n/m,
+	'show: the denial, by whom, when and why');
+unlike($out, qr/ttl granted/, 'show: a denial grants no ttl');
 like($out, qr/\shuman\s+deny\s.*reason=no$/m, 'show: who denied it, and why');
 
 # options anywhere; a literal --help given as a value is that value
@@ -188,12 +219,34 @@ is($approved->{ttl_seconds}, 3600, 'approve --json: the ttl granted');
 like($approved->{approval_id}, qr/^[0-9a-f]{12}$/, 'approve --json: the approval id');
 ($code, $out, $err) = cli([ 'revoke', $approved->{approval_id} ]);
 is($code, 0, 'revoke an approval');
+($code, $out, $err) = cli([ 'show', $fourth ]);
+like($out, qr/^status\s+approved \(revoked\)$/m, 'show: the approval was revoked');
+like($out, qr/^  approval\s+$approved->{approval_id}: revoked, 0 uses$/m, 'show: revoked, never used');
+like($out, qr/^\d+\s.*\shuman\s+revoke_token\s.*\s$approved->{approval_id}\s/m,
+	'show: the revocation among the related rows');
 my $fifth = refused($agent, 'DELETE FROM orders');
 ($code, $out, $err) = cli([ 'approve', $fifth, '--yes', '--ttl', '2h' ]);
 like($out, qr/approved audit id $fifth \(approval [0-9a-f]{12}\) for 1h, until /,
 	'approve: the ttl granted');
 like($out, qr/tfguard\.max_ttl capped the 2h asked for/, 'and that it was capped');
+($code, $out, $err) = cli([ '--json', 'tokens' ]);
+is(scalar(grep { ($_->{approval_of} // 0) == $fifth } @{ decode_json($out) }), 1,
+	'tokens: the approval pinned to the live session of the agent');
+($code, $out, $err) = cli([ 'status', '--json' ]);
+is(decode_json($out)->[0]{live_approvals}, 1, 'status: one live approval');
 $agent->quit;
+# the approval is pinned to that session: once it has ended, nothing can use it
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'agent'")
+  or die 'the agent\'s session did not end';
+($code, $out, $err) = cli([ '--json', 'tokens' ]);
+is(scalar(grep { ($_->{approval_of} // 0) == $fifth } @{ decode_json($out) }), 0,
+	'tokens: an approval pinned to a session that ended is not live');
+($code, $out, $err) = cli([ 'status', '--json' ]);
+is(decode_json($out)->[0]{live_approvals}, 0, 'status: nor counted as live');
+($code, $out, $err) = cli([ 'show', $fifth ]);
+like($out, qr/^  approval\s+[0-9a-f]{12}: ended unused \(its session ended\), 0 uses$/m,
+	'show: the approval ended with its session, unused');
 
 # ---- control characters from the server are shown as escapes ----
 my $esc = "\e";
@@ -249,6 +302,18 @@ ok($token_id, 'tokens lists it, without the secret');
 unlike($out, qr/\Q$token\E/, 'tokens never shows a secret');
 ($code, $out, $err) = cli([ 'issue', '--role', 'agent' ]);
 is($code, 2, 'issue without --op exits 2');
+# a token presented by a session that then ended is pinned to it for good
+($code, $out, $err) = cli([ 'issue', '--role', 'agent', '--op', 'drop_table', '--json' ]);
+my $presented = decode_json($out);
+$node->safe_psql('app', "SET tfguard.token = '$presented->{token}'", extra_params => [ '-U', 'agent' ]);
+$node->poll_query_until('postgres',
+	"SELECT count(*) = 0 FROM pg_stat_activity WHERE usename = 'agent'")
+  or die 'the agent\'s session did not end';
+($code, $out, $err) = cli([ '--json', 'tokens' ]);
+ok(!(grep { $_->{id} eq $presented->{token_id} } @{ decode_json($out) }),
+	'tokens: a token pinned to a session that ended is not live');
+is($node->safe_psql('postgres', "SELECT live FROM tfguard.tokens WHERE id = '$presented->{token_id}'"),
+	'f', 'tfguard.tokens says it is not live');
 for my $ttl ('2h', '1000 years')
 {
 	($code, $out, $err) = cli([ 'issue', '--role', 'agent', '--op', 'truncate', '--ttl', $ttl ]);
@@ -288,11 +353,57 @@ cli([ 'deny', $_->{audit_id}, '--reason', 'nothing to approve' ]) for @{ decode_
 for my $args ([ '--json', 'status' ], [ 'status', '--json' ])
 {
 	($code, $out, $err) = cli($args);
+	is($code, 0, "@$args: exit 0 while the writer runs");
 	my $status = decode_json($out)->[0];
 	is($status->{mode}, 'enforce', "@$args: mode");
+	is($status->{writer}, 'running', "@$args: the writer runs");
 	ok($status->{writer_alive}, "@$args: the writer is alive");
+	cmp_ok($status->{writer_heartbeat_age_s}, '<', 3, "@$args: its heartbeat is recent");
 	is($status->{pending}, 0, "@$args: nothing pending");
 }
+($code, $out, $err) = cli(['status']);
+like($out, qr/^writer\s+running\n/m, 'status: the writer runs');
+like($out, qr/^writer_heartbeat_age_s\s+\d+(\.\d)?\n/m, 'status: the age of its heartbeat');
+like($out, qr/^queue_depth\s+0\n/m, 'status: nothing queued');
+
+# a writer stopped with SIGSTOP keeps its pid: status says it is stuck
+my $writer = $node->safe_psql('postgres', 'SELECT tfguard.writer_pid()');
+ok($writer > 0, 'the writer has a pid');
+kill 'STOP', $writer;
+my ($aout, $aerr) = ('', '');
+my $attempt = IPC::Run::start([ "$bindir/psql", '-X', '-h', $node->host, '-p', $node->port,
+	'-U', 'agent', '-d', 'app', '-c', 'TRUNCATE orders' ], '>', \$aout, '2>', \$aerr);
+my $stuck;
+for (1 .. 100)
+{
+	($code, $out, $err) = cli([ 'status', '--json' ]);
+	$stuck = decode_json($out)->[0];
+	last if $stuck->{writer} eq 'stuck' && $stuck->{queue_depth} > 0;
+	select(undef, undef, undef, 0.1);
+}
+is($stuck->{writer}, 'stuck', 'status --json: a stopped writer is stuck');
+ok(!$stuck->{writer_alive}, 'status --json: and not alive');
+is($stuck->{writer_pid}, $writer, 'status --json: though it has its pid');
+cmp_ok($stuck->{writer_heartbeat_age_s}, '>', 3, 'status --json: no heartbeat for over 3 s');
+is($stuck->{queue_depth}, 1, 'status --json: the refused attempt waits in the queue');
+cmp_ok($stuck->{oldest_queued_age_s}, '>=', 0, 'status --json: for how long');
+is($code, 1, 'status exits 1 when the writer is stuck');
+like($err, qr/^tfguard: the audit writer \(pid $writer\) is stuck: no heartbeat for [\d.]+ s, and the oldest queued record has waited [\d.]+ s; guarded operations fail closed after tfguard\.audit_timeout \(5s\)/,
+	'and says so plainly');
+($code, $out, $err) = cli(['status']);
+like($out, qr/^writer\s+stuck\n/m, 'status: stuck');
+like($out, qr/^writer_alive\s+f\n/m, 'status: not writer_alive t');
+kill 'CONT', $writer;
+$attempt->finish;
+like($aerr, qr/tfguard refused truncate/, 'the attempt was refused once the writer went on');
+for (1 .. 100)
+{
+	($code, $out, $err) = cli([ 'status', '--json' ]);
+	last if $code == 0;
+	select(undef, undef, undef, 0.1);
+}
+is($code, 0, 'status exits 0 once the writer goes on');
+is(decode_json($out)->[0]{writer}, 'running', 'status --json: running again');
 
 # audit --follow prints new rows as they are committed
 my ($fout, $ferr) = ('', '');
@@ -313,11 +424,17 @@ $follow->kill_kill;
 ($code, $out, $err) = cli(['pending'], user => 'agent');
 is($code, 1, 'a non-admin is refused');
 like($err, qr/permission denied/, 'with the server\'s reason');
-like($err, qr/role "agent" needs to be a member of tfguard_admin/, 'and what is missing');
+like($err, qr/^tfguard: role "agent" must be a member of tfguard_admin/, 'and what is missing');
 ($code, $out, $err) = cli([ '-d', 'app', 'pending' ]);
 is($code, 1, 'the wrong database fails');
-like($err, qr/tfguard's extension is not in database "app"; connect to the home database .*"postgres".* with -d/,
+is($err, qq{tfguard: database "app" is not tfguard's home database; connect to "postgres" (tfguard.database) with -d postgres\n},
 	'and names the home database');
+unlike($err, qr/does not exist/, 'not "relation does not exist"');
+for my $args ([ 'status' ], [ 'approve', '1', '--yes' ], [ 'issue', '--role', 'agent', '--op', 'truncate' ])
+{
+	($code, $out, $err) = cli([ '-d', 'app', @$args ]);
+	like($err, qr/^tfguard: database "app" is not tfguard's home database/, "@$args in the wrong database");
+}
 $node->stop;
 ($code, $out, $err) = cli(['pending']);
 is($code, 3, 'no server: exit 3');

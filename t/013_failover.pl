@@ -139,6 +139,7 @@ my ($code, $out, $err) = cli($standby, 'status', '--json');
 is($code, 0, 'tfguard status works on the standby') or diag($err);
 like($out, qr/"mode"\s*:\s*"enforce".*"writer_alive"\s*:\s*false/s,
 	'and shows the mode and no writer');
+like($out, qr/"writer"\s*:\s*"standby"/, 'and says why: a standby, where no writer runs');
 ($code, $out, $err) = cli($standby, 'audit', '--since', '1h');
 is($code, 0, 'tfguard audit works on the standby') or diag($err);
 like($out, qr/^\s*$async_id\b.*drop_table.*public\.orders/m, 'and lists the primary\'s refusal');
