@@ -16,6 +16,11 @@ PG_VERSIONS=${PG_VERSIONS:-"15 18"}
 
 ensure_packages perl libipc-run-perl python3-sqlalchemy python3-psycopg2
 command -v npm >/dev/null || ensure_packages nodejs npm
+# the DBA tools t/018_maintenance_tools.pl runs under tfguard, as Debian
+# ships them (for the Debian-packaged PostgreSQL; elsewhere the test skips)
+case " $PG_VERSIONS " in
+	*" 15 "*) ensure_packages postgresql-15-repack postgresql-15-partman ;;
+esac
 
 # Every version is built and installed before any test runs: the upgrade
 # test of a later version needs tfguard installed in the earlier ones.
