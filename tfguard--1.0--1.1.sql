@@ -35,7 +35,7 @@ CREATE OR REPLACE VIEW tfguard.pending AS
 	   -- ended, a new session of the role claims it (SET tfguard.approval)
 	   AND a.logged_at > now() - current_setting('tfguard.max_ttl')::interval
 	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'update_all',
-						   'mass_delete', 'mass_update', 'drop_column', 'reconfigure')
+						   'mass_delete', 'mass_update', 'drop_column', 'break_recovery', 'reconfigure')
 	   -- the further objects of a statement refused once are decided with it
 	   AND a.refers_to IS NULL
 	   AND NOT EXISTS (SELECT 1 FROM tfguard.audit_log d
@@ -73,7 +73,7 @@ AS $$
 	   AND a.decision = 'blocked'
 	   AND a.refers_to IS NULL
 	   AND a.operation IN ('drop_database', 'drop_table', 'truncate', 'delete_all', 'update_all',
-						   'mass_delete', 'mass_update', 'drop_column', 'reconfigure')
+						   'mass_delete', 'mass_update', 'drop_column', 'break_recovery', 'reconfigure')
 	 ORDER BY a.id DESC
 $$;
 COMMENT ON FUNCTION tfguard.my_requests() IS

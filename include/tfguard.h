@@ -48,11 +48,13 @@ typedef enum GuardedOperation
 	GUARDED_UPDATE_ALL,			/* UPDATE with no effective WHERE */
 	GUARDED_MASS_DELETE,		/* a transaction removing most of a table */
 	GUARDED_MASS_UPDATE,		/* a transaction overwriting most of a table */
-	GUARDED_DROP_COLUMN			/* a column of a table that holds rows */
+	GUARDED_DROP_COLUMN,		/* a column of a table that holds rows */
+	GUARDED_BREAK_RECOVERY		/* what standbys and backups recover from:
+								 * replication slots, archiving, WAL settings */
 } GuardedOperation;
 
 /* Every operation, as a set (bit 1 << GuardedOperation). */
-#define TFGUARD_ALL_OPERATIONS ((uint32) ((1 << (GUARDED_DROP_COLUMN + 1)) - 1))
+#define TFGUARD_ALL_OPERATIONS ((uint32) ((1 << (GUARDED_BREAK_RECOVERY + 1)) - 1))
 
 /* tfguard.mode */
 typedef enum GuardMode
@@ -75,8 +77,10 @@ typedef enum GuardedObjectKind
 	OBJECT_KIND_EXTENSION,
 	OBJECT_KIND_SETTING,
 	OBJECT_KIND_ADMIN_ROLE,		/* tfguard_admin and its members */
-	OBJECT_KIND_RULE_REACH		/* a table holding rows brought into a
+	OBJECT_KIND_RULE_REACH,		/* a table holding rows brought into a
 								 * standing rule's reach */
+	OBJECT_KIND_REPLICATION_SLOT	/* named by the function that drops or
+									 * advances one */
 } GuardedObjectKind;
 
 /* One attempt at a guarded operation on one object. */

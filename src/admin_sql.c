@@ -155,7 +155,8 @@ static void
 check_token_object(const char *name, uint32 operations, Oid database)
 {
 	List	   *names;
-	uint32		named_otherwise = (1 << GUARDED_DROP_DATABASE) | (1 << GUARDED_RECONFIGURE);
+	uint32		named_otherwise = (1 << GUARDED_DROP_DATABASE) | (1 << GUARDED_RECONFIGURE) |
+		(1 << GUARDED_BREAK_RECOVERY);
 
 	if ((operations & ~named_otherwise) == 0)
 		return;
@@ -681,19 +682,24 @@ tfguard_approve(PG_FUNCTION_ARGS)
 	(void) tfguard_parse_operation(request->operation, &operation);
 
 	/*
-	 * A change to tfguard itself is not approved from a refusal: one name
-	 * ("tfguard", the audit table) covers many changes, and a statement's
-	 * text does not show what a function it calls will do when it runs
-	 * again.  Another admin issues a token naming the change instead.
+	 * A change to tfguard itself, or to what standbys and backups recover
+	 * from, is not approved from a refusal: one name ("tfguard", a setting,
+	 * a slot function) covers many changes, and a statement's text does not
+	 * show what a function it calls will do when it runs again.  Another
+	 * admin issues a token naming the change instead.
 	 */
-	if (operation == GUARDED_RECONFIGURE)
+	if (operation == GUARDED_RECONFIGURE || operation == GUARDED_BREAK_RECOVERY)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("a change to tfguard itself cannot be approved from its refusal"),
-				 errdetail("Audit id " INT64_FORMAT " is a reconfigure attempt; nothing was unlocked.", id),
-				 errhint("Issue a token for reconfigure that names what may change: "
-						 "tfguard.issue_token('%s', ARRAY['reconfigure'], ARRAY['%s'], ...).",
-						 request->session_role, request->object_name)));
+				 operation == GUARDED_RECONFIGURE ?
+				 errmsg("a change to tfguard itself cannot be approved from its refusal") :
+				 errmsg("a change to what standbys and backups recover from cannot be approved from its refusal"),
+				 errdetail("Audit id " INT64_FORMAT " is a %s attempt; nothing was unlocked.",
+						   id, request->operation),
+				 errhint("Issue a token for %s that names what may change: "
+						 "tfguard.issue_token('%s', ARRAY['%s'], ARRAY['%s'], ...).",
+						 request->operation, request->session_role, request->operation,
+						 request->object_name)));
 	if (!OidIsValid(request->object_oids[0]))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -28,6 +28,7 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -193,6 +194,27 @@ classify_column_drop(Oid relid, int attnum)
 }
 
 /*
+ * pg_drop_replication_slot() or pg_replication_slot_advance(), about to be
+ * called (the executor is preparing the expression): which slot it will
+ * be is an argument, known only when it runs, so the function names it.
+ */
+static void
+classify_slot_function(Oid funcid)
+{
+	GuardedAttempt attempt = {0};
+
+	if (!tfguard_operation_guarded(GUARDED_BREAK_RECOVERY))
+		return;
+	attempt.operation = GUARDED_BREAK_RECOVERY;
+	attempt.object_kind = OBJECT_KIND_REPLICATION_SLOT;
+	attempt.object_name = funcid == F_PG_DROP_REPLICATION_SLOT ?
+		"pg_drop_replication_slot" : "pg_replication_slot_advance";
+	attempt.object_class = InvalidOid;
+	attempt.object_id = InvalidOid;
+	tfguard_decide(&attempt);
+}
+
+/*
  * Called for every object access event.  Column drops (subId != 0) lose a
  * column's values, decided on as drop_column.  New
  * relations are noted because dropping what the same transaction created
@@ -219,6 +241,9 @@ tfguard_classify_object_access(ObjectAccessType access, Oid classId,
 			break;
 		case OAT_TRUNCATE:
 			classify_relation(objectId, GUARDED_TRUNCATE);
+			break;
+		case OAT_FUNCTION_EXECUTE:
+			classify_slot_function(objectId);
 			break;
 		default:
 			break;

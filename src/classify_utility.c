@@ -672,6 +672,46 @@ part_changed_at_home(Node *parsetree)
 	}
 }
 
+/* ---------- what standbys and backups recover from ---------- */
+
+/*
+ * The settings on which streaming standbys, WAL archiving (the backups)
+ * and crash recovery depend: turned off or down, replicas and backups stop
+ * being usable, and no one may notice until they are needed.
+ */
+static const char *const recovery_settings[] = {
+	"archive_mode", "archive_command", "archive_library",
+	"wal_level", "max_wal_senders", "max_replication_slots",
+	"wal_keep_size", "max_slot_wal_keep_size",
+	"fsync", "full_page_writes"
+};
+
+/* ALTER SYSTEM SET or RESET of one of them: break_recovery. */
+static void
+classify_recovery_setting(AlterSystemStmt *stmt)
+{
+	const char *name = stmt->setstmt->name;
+
+	if (name == NULL)
+		return;					/* RESET ALL: reconfigure already */
+	for (int i = 0; i < (int) lengthof(recovery_settings); i++)
+	{
+		if (pg_strcasecmp(name, recovery_settings[i]) == 0)
+		{
+			GuardedAttempt attempt = {0};
+
+			attempt.operation = GUARDED_BREAK_RECOVERY;
+			attempt.object_kind = OBJECT_KIND_SETTING;
+			attempt.object_name = recovery_settings[i];
+			attempt.object_class = InvalidOid;
+			attempt.object_id = InvalidOid;
+			if (tfguard_operation_guarded(GUARDED_BREAK_RECOVERY))
+				tfguard_decide(&attempt);
+			return;
+		}
+	}
+}
+
 /* ---------- the entry point ---------- */
 
 /* Called from the ProcessUtility hook for every utility statement. */
@@ -685,6 +725,8 @@ tfguard_classify_utility(PlannedStmt *pstmt)
 	if (tfguard_running_own_script())
 		return;
 
+	if (IsA(parsetree, AlterSystemStmt))
+		classify_recovery_setting((AlterSystemStmt *) parsetree);
 	part = part_changed_anywhere(parsetree, &setting);
 	/* outside the home database the audit table's OID is a cached invalid one */
 	if (part == PART_NONE && OidIsValid(tfguard_audit_table_oid()))

@@ -149,6 +149,14 @@ static const AttemptMessages attempt_messages[] = {
 		gettext_noop("tfguard refused reconfigure of role %s"),
 		NULL,
 	gettext_noop("The statement would change role %s or who belongs to it, and its members approve refused attempts and issue unlock tokens.")},
+	{GUARDED_BREAK_RECOVERY, OBJECT_KIND_SETTING,
+		gettext_noop("tfguard refused break_recovery of setting %s"),
+		gettext_noop("tfguard would refuse break_recovery of setting %s"),
+	gettext_noop("The statement would change setting %s, on which standbys, WAL archiving or crash recovery depend: backups and replicas could silently stop being usable.")},
+	{GUARDED_BREAK_RECOVERY, OBJECT_KIND_REPLICATION_SLOT,
+		gettext_noop("tfguard refused break_recovery by function %s"),
+		gettext_noop("tfguard would refuse break_recovery by function %s"),
+	gettext_noop("The statement calls %s, which drops or advances a replication slot: the WAL a standby or a backup tool still needs from it would be removed for good.")},
 	/* whatever the operation: see messages_of() and consequence() */
 	{GUARDED_DROP_TABLE, OBJECT_KIND_RULE_REACH,
 		gettext_noop("tfguard refused bringing table %s into the reach of a standing rule"),
@@ -235,6 +243,12 @@ errhint_refusal(const GuardedAttempt *attempt, int64 audit_id)
 					   "(or a restart, for shared_preload_libraries), by someone with access "
 					   "to the server's files. Through SQL it needs another administrator's "
 					   "token for reconfigure: tfguard.issue_token(..., ARRAY['reconfigure'], ...).");
+	if (attempt->operation == GUARDED_BREAK_RECOVERY)
+		return errhint("What standbys and backups recover from changes only with another "
+					   "administrator's token for break_recovery that names it: "
+					   "tfguard.issue_token(..., ARRAY['break_recovery'], ARRAY['%s'], ...) in database \"%s\"; "
+					   "or in postgresql.conf, by someone with access to the server's files.",
+					   attempt->object_name, tfguard_database);
 	if (attempt->operation == GUARDED_RECONFIGURE)
 		return errhint("tfguard's audit trail, functions and home database change only with "
 					   "another administrator's token for reconfigure that names them: "

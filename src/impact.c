@@ -134,6 +134,7 @@ tfguard_impact(const GuardedAttempt *attempt)
 			append_table_size(&out, attempt->object_id);
 			break;
 		case GUARDED_RECONFIGURE:
+		case GUARDED_BREAK_RECOVERY:
 			break;
 	}
 	return out.len > 0 ? out.data : NULL;

@@ -16,7 +16,8 @@
 static const GuardedOperation all_operations[] = {
 	GUARDED_DROP_DATABASE, GUARDED_DROP_TABLE, GUARDED_TRUNCATE,
 	GUARDED_DELETE_ALL, GUARDED_UPDATE_ALL, GUARDED_MASS_DELETE,
-	GUARDED_MASS_UPDATE, GUARDED_DROP_COLUMN, GUARDED_RECONFIGURE
+	GUARDED_MASS_UPDATE, GUARDED_DROP_COLUMN, GUARDED_BREAK_RECOVERY,
+	GUARDED_RECONFIGURE
 };
 
 const char *
@@ -42,6 +43,8 @@ tfguard_operation_name(GuardedOperation operation)
 			return "mass_update";
 		case GUARDED_DROP_COLUMN:
 			return "drop_column";
+		case GUARDED_BREAK_RECOVERY:
+			return "break_recovery";
 	}
 	return "unknown";			/* keep compiler quiet */
 }

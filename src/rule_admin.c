@@ -459,7 +459,7 @@ rule_operations(List *names)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("a standing rule cannot allow %s", name),
-					 errdetail("Standing rules cover tables; a database is dropped only with a human's unlock each time.")));
+					 errdetail("Standing rules cover tables; %s needs a human's unlock each time.", name)));
 		operations |= 1 << operation;
 	}
 	return operations;

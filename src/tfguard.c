@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
@@ -80,7 +81,9 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
  * removed, cascades included) and OAT_TRUNCATE (just before a table is
  * emptied), and may refuse there, before anything is lost.  It also notes
  * OAT_POST_CREATE of relations, even while the guard is off, so that it
- * knows which relations the current transaction created.
+ * knows which relations the current transaction created.  And it looks
+ * at OAT_FUNCTION_EXECUTE of the two functions that drop or advance a
+ * replication slot, when the executor prepares to call them.
  */
 static void
 tfguard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
@@ -96,6 +99,13 @@ tfguard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 		case OAT_DROP:
 		case OAT_TRUNCATE:
 			if (tfguard_guard_is_active())
+				tfguard_classify_object_access(access, classId, objectId, subId);
+			break;
+		case OAT_FUNCTION_EXECUTE:
+			/* two functions throw away WAL that standbys and backups need */
+			if (unlikely(objectId == F_PG_DROP_REPLICATION_SLOT ||
+						 objectId == F_PG_REPLICATION_SLOT_ADVANCE) &&
+				tfguard_guard_is_active())
 				tfguard_classify_object_access(access, classId, objectId, subId);
 			break;
 		default:
@@ -486,7 +496,7 @@ define_settings(void)
 	DefineCustomStringVariable("tfguard.guarded",
 							   "The operations tfguard guards.",
 							   "\"all\", or a comma-separated list of drop_database, drop_table, truncate, "
-							   "delete_all, update_all, mass_delete, mass_update, drop_column. "
+							   "delete_all, update_all, mass_delete, mass_update, drop_column, break_recovery. "
 							   "reconfigure is always guarded. Set in the server configuration only.",
 							   &guarded_setting,
 							   "all",
