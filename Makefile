@@ -13,6 +13,7 @@ OBJS = \
 	src/standing_rule.o \
 	src/rule_admin.o \
 	src/refusal_pace.o \
+	src/audit_retention.o \
 	src/own_objects.o \
 	src/dropped.o \
 	src/relation.o \

@@ -301,3 +301,20 @@ REVOKE ALL ON tfguard.rules FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tfguard.add_rule(name, text[], text[], bigint, timestamptz, text, name) TO tfguard_admin;
 GRANT EXECUTE ON FUNCTION tfguard.drop_rule(bigint, text) TO tfguard_admin;
 GRANT SELECT ON tfguard.rules TO tfguard_admin;
+
+/*
+ * Retention: removing the trail's rows older than a date is a change to
+ * tfguard itself.  prune_audit() runs its DELETE through the guard, so it
+ * needs a token for reconfigure naming tfguard.audit_log from another
+ * administrator, keeps the rows of the last tfguard.max_ttl, and records
+ * what it removed.
+ */
+CREATE FUNCTION tfguard.prune_audit(before timestamptz, reason text DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'tfguard_prune_audit'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tfguard.prune_audit(timestamptz, text) IS
+	'tfguard: remove the audit trail''s rows logged before a date (needs a reconfigure token naming tfguard.audit_log); returns how many';
+REVOKE ALL ON FUNCTION tfguard.prune_audit(timestamptz, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tfguard.prune_audit(timestamptz, text) TO tfguard_admin;

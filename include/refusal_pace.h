@@ -20,7 +20,12 @@ typedef struct RefusalPace
 								 * included */
 	int			waited_ms;		/* the session waited before this statement */
 	int			next_delay_ms;	/* it waits before its next one */
+	int			statement_refusals; /* of this top-level statement, this one
+									 * included */
 } RefusalPace;
+
+/* more refusals than this in one top-level statement end the session */
+#define PACE_STATEMENT_REFUSALS 20
 
 extern bool tfguard_refusal_pace;	/* tfguard.refusal_pace */
 

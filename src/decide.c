@@ -375,8 +375,28 @@ pace_refusal(const GuardedAttempt *attempt, AuditEvent *event, RefusalPace *pace
 {
 	tfguard_pace_refusal(attempt->operation, attempt->object_id,
 						 attempt->object_name, pace);
-	if (pace->repeats > 0)
+	if (pace->repeats > 0 || pace->statement_refusals > 1)
 		event->statement_max = REPEATED_STATEMENT_MAX;
+}
+
+/*
+ * A statement that caught more refusals than a tool or agent ever makes
+ * one by one is a loop no wait can reach (it holds its locks): the
+ * session ends, once the refusal is recorded.
+ */
+static void
+end_looping_session(const RefusalPace *pace, const char *refused, const char *name,
+					int64 audit_id)
+{
+	if (pace->statement_refusals <= PACE_STATEMENT_REFUSALS)
+		return;
+	ereport(FATAL,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("tfguard ended the session: one statement met more than %d refusals",
+					PACE_STATEMENT_REFUSALS),
+			 errdetail("The last: %s, recorded as audit id " INT64_FORMAT ".",
+					   psprintf(_(refused), name), audit_id),
+			 errhint("A refused operation needs a human's decision; retrying it in a loop does not.")));
 }
 
 /* The detail of a refusal, and how it repeats earlier ones. */
@@ -508,10 +528,11 @@ tfguard_decide(const GuardedAttempt *attempt)
 		return;
 	}
 
+	end_looping_session(&pace, messages->refused, name, audit_id);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg(messages->refused, name),
-			 errhidestmt(pace.repeats > 0),
+			 errhidestmt(pace.repeats > 0 || pace.statement_refusals > 1),
 			 why_not ?
 			 errdetail("%s This session's unlock %s does not allow it: %s. The attempt was recorded as audit id " INT64_FORMAT ".%s",
 					   consequence(messages, attempt, name), token_id, why_not, audit_id,
@@ -614,10 +635,11 @@ tfguard_decide_statement_end(void)
 				 errhint("tfguard refuses what it cannot record. A database administrator must bring the audit trail back: the tfguard audit writer must run, and the tfguard extension must be installed in database \"%s\".",
 						 tfguard_database)));
 
+	end_looping_session(&pace, messages->refused, name, audit_id);
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg(messages->refused, name),
-			 errhidestmt(pace.repeats > 0),
+			 errhidestmt(pace.repeats > 0 || pace.statement_refusals > 1),
 			 list_length(held) > 1 ?
 			 errdetail("%s The same statement would also destroy %d more: %s. The attempt was recorded as audit id " INT64_FORMAT "; an approval of it covers these objects and no others.%s",
 					   consequence(messages, &first->attempt, name),

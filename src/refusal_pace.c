@@ -25,12 +25,16 @@
  * start of their statement only, and without the statement in the server
  * log (the first one had it whole).  Ordinary statements are not delayed
  * and pay one read of shared memory; other roles are not delayed at all.
- * tfguard.refusal_pace = off turns it off.
+ * A loop inside one statement (PL/pgSQL catching each refusal) never
+ * reaches a next statement: more than PACE_STATEMENT_REFUSALS refusals in
+ * one top-level statement end the session (decide.c), after the last is
+ * recorded.  tfguard.refusal_pace = off turns it all off.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "common/hashfn.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -80,6 +84,10 @@ bool		tfguard_refusal_pace = true;
 
 /* how long this session waited before the statement now running */
 static int	waited_ms = 0;
+
+/* refusals of the top-level statement that started then */
+static TimestampTz counted_statement = 0;
+static int	statement_refusals = 0;
 
 /* ---------- shared memory (requested and attached by shmem.c) ---------- */
 
@@ -194,6 +202,17 @@ tfguard_pace_refusal(GuardedOperation operation, Oid object_id,
 	waited_ms = 0;
 	if (pace_table == NULL || !tfguard_refusal_pace)
 		return;
+
+	/*
+	 * A loop inside one statement (PL/pgSQL catching each refusal) never
+	 * reaches the next statement's wait: counted here instead.
+	 */
+	if (GetCurrentStatementStartTimestamp() != counted_statement)
+	{
+		counted_statement = GetCurrentStatementStartTimestamp();
+		statement_refusals = 0;
+	}
+	pace->statement_refusals = ++statement_refusals;
 
 	LWLockAcquire(pace_table->lock, LW_EXCLUSIVE);
 	entry = pace_entry(role, key);
