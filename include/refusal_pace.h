@@ -24,7 +24,8 @@ typedef struct RefusalPace
 									 * included */
 } RefusalPace;
 
-/* more refusals than this in one top-level statement end the session */
+/* more refusals than this in one top-level statement, or one transaction,
+ * end the session */
 #define PACE_STATEMENT_REFUSALS 20
 
 extern bool tfguard_refusal_pace;	/* tfguard.refusal_pace */

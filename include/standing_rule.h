@@ -59,8 +59,9 @@ extern bool tfguard_rule_covers(const GuardedAttempt *attempt, int64 *rule_id,
 								const char **why_not);
 extern void tfguard_rules_check_reach(Oid relid);
 extern void tfguard_rules_check_schema_reach(Oid nspid);
-extern bool tfguard_rules_reach_target(Node *parsetree, Oid *relid, Oid *nspid);
-extern void tfguard_rules_check_reach_after(Oid relid, Oid nspid);
+extern bool tfguard_rules_reach_target(Node *parsetree, Oid *relid, Oid *nspid,
+									   Oid *extension);
+extern void tfguard_rules_check_reach_after(Oid relid, Oid nspid, Oid extension);
 
 /* rule_admin.c: read the table into shared memory (the audit writer) */
 extern void tfguard_rules_load(void);

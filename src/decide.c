@@ -392,7 +392,7 @@ end_looping_session(const RefusalPace *pace, const char *refused, const char *na
 		return;
 	ereport(FATAL,
 			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("tfguard ended the session: one statement met more than %d refusals",
+			 errmsg("tfguard ended the session: one statement or transaction met more than %d refusals",
 					PACE_STATEMENT_REFUSALS),
 			 errdetail("The last: %s, recorded as audit id " INT64_FORMAT ".",
 					   psprintf(_(refused), name), audit_id),

@@ -17,18 +17,23 @@
  *   it tried, waits 0.1 s, doubling with each further ten refusals, up
  *   to 10 s.
  *
- * The wait comes at the start of the role's next top-level statement, in
- * any of its sessions, never at the refusal itself: the refused statement
- * may hold locks that other sessions wait for (pg_repack's holds its
- * table's ACCESS EXCLUSIVE lock), and those go when it ends.  A refusal
+ * The role is the one whose rights the refused statement ran with (a
+ * SECURITY DEFINER function's owner, not the caller).  The wait comes at
+ * the start of the role's next top-level statement, in any of its
+ * sessions, outside a transaction block (or in a failed one), never at
+ * the refusal itself: the refused statement, and the statements before it
+ * in an open transaction, may hold locks that other sessions wait for
+ * (pg_repack's holds its table's ACCESS EXCLUSIVE lock), and those go when
+ * the transaction ends.  A refusal
  * is still refused and recorded at once; repeats are recorded with the
  * start of their statement only, and without the statement in the server
  * log (the first one had it whole).  Ordinary statements are not delayed
  * and pay one read of shared memory; other roles are not delayed at all.
- * A loop inside one statement (PL/pgSQL catching each refusal) never
- * reaches a next statement: more than PACE_STATEMENT_REFUSALS refusals in
- * one top-level statement end the session (decide.c), after the last is
- * recorded.  tfguard.refusal_pace = off turns it all off.
+ * A loop inside one statement (PL/pgSQL catching each refusal), or inside
+ * one transaction (a savepoint around each statement), never reaches a
+ * wait: more than PACE_STATEMENT_REFUSALS refusals in one top-level
+ * statement or one transaction end the session (decide.c), after the last
+ * is recorded.  tfguard.refusal_pace = off turns it all off.
  *
  *-------------------------------------------------------------------------
  */
@@ -85,9 +90,11 @@ bool		tfguard_refusal_pace = true;
 /* how long this session waited before the statement now running */
 static int	waited_ms = 0;
 
-/* refusals of the top-level statement that started then */
+/* refusals of the top-level statement, and of the transaction, that started then */
 static TimestampTz counted_statement = 0;
 static int	statement_refusals = 0;
+static TimestampTz counted_transaction = 0;
+static int	transaction_refusals = 0;
 
 /* ---------- shared memory (requested and attached by shmem.c) ---------- */
 
@@ -191,7 +198,12 @@ tfguard_pace_refusal(GuardedOperation operation, Oid object_id,
 					 const char *object_name, RefusalPace *pace)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	Oid			role = GetSessionUserId();
+
+	/*
+	 * The role whose rights the refused statement ran with: a SECURITY
+	 * DEFINER function's owner, not a victim who called it through a view.
+	 */
+	Oid			role = GetUserId();
 	uint64		key = (((uint64) operation + 1) << 48) ^ object_id ^
 		((uint64) hash_bytes((const unsigned char *) object_name,
 							 strlen(object_name)) << 16);
@@ -212,7 +224,15 @@ tfguard_pace_refusal(GuardedOperation operation, Oid object_id,
 		counted_statement = GetCurrentStatementStartTimestamp();
 		statement_refusals = 0;
 	}
-	pace->statement_refusals = ++statement_refusals;
+	/* ... or in one transaction, with a savepoint around each statement */
+	if (GetCurrentTransactionStartTimestamp() != counted_transaction)
+	{
+		counted_transaction = GetCurrentTransactionStartTimestamp();
+		transaction_refusals = 0;
+	}
+	statement_refusals++;
+	transaction_refusals++;
+	pace->statement_refusals = Max(statement_refusals, transaction_refusals);
 
 	LWLockAcquire(pace_table->lock, LW_EXCLUSIVE);
 	entry = pace_entry(role, key);
@@ -276,10 +296,18 @@ tfguard_pace_wait(const char *source_text)
 	TimestampTz start = GetCurrentTimestamp();
 	TimestampTz until = 0;
 	TimestampTz now;
-	Oid			role = GetSessionUserId();
+	Oid			role = GetUserId();
 
 	waited_ms = 0;
 	if (!tfguard_refusal_pace || !is_top_level(source_text))
+		return;
+
+	/*
+	 * Inside an open transaction block, earlier statements may hold locks
+	 * others wait for: wait only where the statement starts a transaction
+	 * of its own, or the block has failed (and let its locks go).
+	 */
+	if (IsTransactionBlock() && !IsAbortedTransactionBlockState())
 		return;
 
 	LWLockAcquire(pace_table->lock, LW_EXCLUSIVE);

@@ -104,6 +104,9 @@ tfguard_parse_rule_object(const char *text, RuleObject *object)
 
 	if (!SplitIdentifierString(raw, '.', &names) || list_length(names) != 2)
 		return false;
+	/* "*" in quotes would read as every table: a table of that name is not named */
+	if (strstr(text, "\"*\"") != NULL)
+		return false;
 	schema = (const char *) linitial(names);
 	table = (const char *) lsecond(names);
 	if (schema[0] == '\0' || table[0] == '\0' ||
@@ -206,8 +209,8 @@ rule_from_tuple(HeapTuple tuple, TupleDesc desc, StandingRule *rule)
 /*
  * The audit writer, at its start, in a transaction of its own: every rule
  * of the table replaces what shared memory held (a writer started again
- * after a crash finds the table as it is).  Under the table's lock, so
- * that a rule committed meanwhile is in one or the other.
+ * after a crash finds the table as it is).  A rule added or dropped by a
+ * transaction still open is put in or taken out again when it commits.
  */
 void
 tfguard_rules_load(void)
@@ -221,9 +224,12 @@ tfguard_rules_load(void)
 	relid = rule_store_oid(true);
 	if (OidIsValid(relid))
 	{
-		/* a standby takes no ShareLock; nothing changes the table there */
-		LOCKMODE	mode = RecoveryInProgress() ? AccessShareLock : ShareLock;
-		Relation	rel = table_open(relid, mode);
+		/*
+		 * No lock that an open add_rule() or drop_rule() would make the
+		 * writer wait for (and with it every guarded attempt): a change
+		 * committing meanwhile sets shared memory itself when it commits.
+		 */
+		Relation	rel = table_open(relid, AccessShareLock);
 		TableScanDesc scan = table_beginscan(rel, GetActiveSnapshot(), 0, NULL);
 		HeapTuple	tuple;
 
@@ -291,6 +297,13 @@ rules_at_transaction_end(XactEvent event, void *arg)
 					ereport(WARNING,
 							(errmsg("standing rule " INT64_FORMAT " was committed but finds no room in shared memory; it covers nothing until the server restarts",
 									change->rule.id)));
+				/* a writer that started meanwhile may have read it back */
+				if (!change->added)
+				{
+					StandingRule removed;
+
+					(void) tfguard_rules_remove(change->rule.id, &removed);
+				}
 			}
 			rule_changes = NIL;
 			break;
@@ -420,6 +433,18 @@ rule_role(const char *name)
 				 errmsg("cannot add a standing rule for role \"%s\"", name),
 				 errdetail("A standing rule is another human's decision: no one makes one for a role they are or can act as."),
 				 errhint("Ask another member of tfguard_admin to add it.")));
+	if (role == BOOTSTRAP_SUPERUSERID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot add a standing rule for role \"%s\"", name),
+				 errdetail("Role \"%s\" is the bootstrap superuser, which the audit writer runs as and humans log in as; a job gets a role of its own.",
+						   name)));
+	if (superuser_arg(role) && !superuser())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot add a standing rule for role \"%s\"", name),
+				 errdetail("Role \"%s\" is a superuser: only another superuser may give it a standing rule.",
+						   name)));
 	if (OidIsValid(admin) && (role == admin || is_member_of_role_nosuper(role, admin)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

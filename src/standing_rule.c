@@ -37,11 +37,16 @@
 #include "catalog/namespace.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
+#include "catalog/dependency.h"
+#include "catalog/pg_depend.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_inherits.h"
+#include "commands/extension.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -52,6 +57,7 @@
 #include "operation.h"
 #include "relation.h"
 #include "standing_rule.h"
+#include "transaction_list.h"
 
 typedef struct RuleSet
 {
@@ -97,14 +103,26 @@ tfguard_rules_replace_all(const StandingRule *rules, int nrules)
 	LWLockRelease(rule_set->lock);
 }
 
-/* False if there is no room (add_rule() checked, and holds the table's lock). */
+/*
+ * Add a rule, or replace the one of the same id (a writer that started
+ * meanwhile may have read it from the table already).  False if there is
+ * no room (add_rule() checked, and holds the table's lock).
+ */
 bool
 tfguard_rules_add(const StandingRule *rule)
 {
 	bool		added = false;
 
 	LWLockAcquire(rule_set->lock, LW_EXCLUSIVE);
-	if (rule_set->nrules < TFGUARD_MAX_RULES)
+	for (int i = 0; i < rule_set->nrules && !added; i++)
+	{
+		if (rule_set->rules[i].id == rule->id)
+		{
+			rule_set->rules[i] = *rule;
+			added = true;
+		}
+	}
+	if (!added && rule_set->nrules < TFGUARD_MAX_RULES)
 	{
 		rule_set->rules[rule_set->nrules++] = *rule;
 		added = true;
@@ -257,6 +275,76 @@ count_rows_up_to(Oid relid, int64 limit)
 }
 
 /*
+ * What each rule let this transaction destroy, per table: max_rows caps
+ * the sum over a partition tree, so that a DELETE over many partitions,
+ * judged one partition at a time, cannot take more than the cap in all.
+ * A table judged again (a mass change growing) replaces its own count.
+ */
+typedef struct RuleUse
+{
+	int64		rule_id;
+	Oid			root;			/* the partition tree's root, or the table */
+	Oid			relid;
+	int64		rows;
+} RuleUse;
+
+static TransactionList rule_uses;
+
+static Oid
+partition_root(Oid relid)
+{
+	List	   *ancestors;
+
+	if (!get_rel_relispartition(relid))
+		return relid;
+	ancestors = get_partition_ancestors(relid);
+	return ancestors == NIL ? relid : llast_oid(ancestors);
+}
+
+/* Rows the rule already let this transaction destroy in the tree, but this table's. */
+static int64
+rows_used_elsewhere(int64 rule_id, Oid root, Oid relid)
+{
+	int64		rows = 0;
+	ListCell   *lc;
+
+	foreach(lc, rule_uses.list)
+	{
+		RuleUse    *use = (RuleUse *) lfirst(lc);
+
+		if (use->rule_id == rule_id && use->root == root && use->relid != relid)
+			rows += use->rows;
+	}
+	return rows;
+}
+
+static void
+note_rule_use(int64 rule_id, Oid root, Oid relid, int64 rows)
+{
+	MemoryContext oldcontext;
+	RuleUse    *use;
+	ListCell   *lc;
+
+	foreach(lc, rule_uses.list)
+	{
+		use = (RuleUse *) lfirst(lc);
+		if (use->rule_id == rule_id && use->relid == relid)
+		{
+			use->rows = Max(use->rows, rows);
+			return;
+		}
+	}
+	oldcontext = transaction_list_switch_to(&rule_uses);
+	use = palloc(sizeof(RuleUse));
+	use->rule_id = rule_id;
+	use->root = root;
+	use->relid = relid;
+	use->rows = rows;
+	rule_uses.list = lappend(rule_uses.list, use);
+	MemoryContextSwitchTo(oldcontext);
+}
+
+/*
  * Does a standing rule of this session's role cover the attempt?  If so,
  * *rule_id is the rule's.  If a rule reaches the attempt but its max_rows
  * does not allow it, *why_not says so (and *rule_id names that rule).
@@ -280,23 +368,35 @@ tfguard_rule_covers(const GuardedAttempt *attempt, int64 *rule_id,
 	for (int i = 0; i < n; i++)
 	{
 		int64		rows;
+		Oid			root;
+		bool		per_tree;
 
 		if (!rule_reaches(&rules[i], attempt->object_id))
 			continue;
 		if (rules[i].max_rows >= 0)
 		{
+			/*
+			 * Rows a DELETE or UPDATE changes add up over the partitions
+			 * it is judged on one by one; a drop or truncate is capped by
+			 * itself (a retention job drops one partition after another).
+			 */
+			per_tree = attempt->operation != GUARDED_DROP_TABLE &&
+				attempt->operation != GUARDED_TRUNCATE;
+			root = per_tree ? partition_root(attempt->object_id) : attempt->object_id;
 			if (attempt->operation == GUARDED_MASS_DELETE ||
 				attempt->operation == GUARDED_MASS_UPDATE)
 				rows = attempt->rows_changed < 0 ? PG_INT64_MAX : attempt->rows_changed;
 			else
 				rows = count_rows_up_to(attempt->object_id, rules[i].max_rows + 1);
-			if (rows > rules[i].max_rows)
+			if (rows > rules[i].max_rows ||
+				rows + rows_used_elsewhere(rules[i].id, root, attempt->object_id) > rules[i].max_rows)
 			{
 				*rule_id = rules[i].id;
 				*why_not = psprintf("it would destroy more than the " INT64_FORMAT " rows standing rule " INT64_FORMAT " allows",
 									rules[i].max_rows, rules[i].id);
 				continue;
 			}
+			note_rule_use(rules[i].id, root, attempt->object_id, rows);
 		}
 		*rule_id = rules[i].id;
 		*why_not = NULL;
@@ -395,8 +495,10 @@ tfguard_rules_check_schema_reach(Oid nspid)
 	{
 		Form_pg_class form = (Form_pg_class) GETSTRUCT(tuple);
 
+		/* a partitioned table brings its partitions, in whatever schema */
 		if (form->relnamespace == nspid &&
-			(form->relkind == RELKIND_RELATION || form->relkind == RELKIND_MATVIEW))
+			(form->relkind == RELKIND_RELATION || form->relkind == RELKIND_MATVIEW ||
+			 form->relkind == RELKIND_PARTITIONED_TABLE))
 			relids = lappend_oid(relids, form->oid);
 	}
 	systable_endscan(scan);
@@ -414,10 +516,11 @@ tfguard_rules_check_schema_reach(Oid nspid)
  * Costs ordinary statements nothing: asked only while rules exist.
  */
 bool
-tfguard_rules_reach_target(Node *parsetree, Oid *relid, Oid *nspid)
+tfguard_rules_reach_target(Node *parsetree, Oid *relid, Oid *nspid, Oid *extension)
 {
 	*relid = InvalidOid;
 	*nspid = InvalidOid;
+	*extension = InvalidOid;
 	if (!tfguard_rules_exist())
 		return false;
 	switch (nodeTag(parsetree))
@@ -426,10 +529,19 @@ tfguard_rules_reach_target(Node *parsetree, Oid *relid, Oid *nspid)
 			{
 				RenameStmt *stmt = (RenameStmt *) parsetree;
 
+				/*
+				 * ALTER INDEX (and, where PostgreSQL allows it, ALTER VIEW,
+				 * SEQUENCE, FOREIGN TABLE) renames any relation: every
+				 * rename of a relation is looked at, whatever it says.
+				 */
 				if (stmt->renameType == OBJECT_SCHEMA)
 					*nspid = get_namespace_oid(stmt->subname, true);
 				else if ((stmt->renameType == OBJECT_TABLE ||
-						  stmt->renameType == OBJECT_MATVIEW) && stmt->relation)
+						  stmt->renameType == OBJECT_MATVIEW ||
+						  stmt->renameType == OBJECT_INDEX ||
+						  stmt->renameType == OBJECT_VIEW ||
+						  stmt->renameType == OBJECT_SEQUENCE ||
+						  stmt->renameType == OBJECT_FOREIGN_TABLE) && stmt->relation)
 					*relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 				break;
 			}
@@ -438,8 +550,13 @@ tfguard_rules_reach_target(Node *parsetree, Oid *relid, Oid *nspid)
 				AlterObjectSchemaStmt *stmt = (AlterObjectSchemaStmt *) parsetree;
 
 				if ((stmt->objectType == OBJECT_TABLE ||
-					 stmt->objectType == OBJECT_MATVIEW) && stmt->relation)
+					 stmt->objectType == OBJECT_MATVIEW ||
+					 stmt->objectType == OBJECT_VIEW ||
+					 stmt->objectType == OBJECT_SEQUENCE ||
+					 stmt->objectType == OBJECT_FOREIGN_TABLE) && stmt->relation)
 					*relid = RangeVarGetRelid(stmt->relation, NoLock, true);
+				else if (stmt->objectType == OBJECT_EXTENSION)
+					*extension = get_extension_oid(strVal(stmt->object), true);
 				break;
 			}
 		case T_AlterTableStmt:
@@ -459,12 +576,43 @@ tfguard_rules_reach_target(Node *parsetree, Oid *relid, Oid *nspid)
 		default:
 			break;
 	}
-	return OidIsValid(*relid) || OidIsValid(*nspid);
+	return OidIsValid(*relid) || OidIsValid(*nspid) || OidIsValid(*extension);
+}
+
+/* ALTER EXTENSION ... SET SCHEMA moves the extension's tables with it. */
+static void
+check_extension_reach(Oid extension)
+{
+	Relation	depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	List	   *relids = NIL;
+	ListCell   *lc;
+
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(ExtensionRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(extension));
+	scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_depend form = (Form_pg_depend) GETSTRUCT(tuple);
+
+		if (form->classid == RelationRelationId && form->objsubid == 0 &&
+			form->deptype == DEPENDENCY_EXTENSION)
+			relids = lappend_oid(relids, form->objid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+
+	foreach(lc, relids)
+		tfguard_rules_check_reach(lfirst_oid(lc));
 }
 
 /* After the statement tfguard_rules_reach_target() was asked about. */
 void
-tfguard_rules_check_reach_after(Oid relid, Oid nspid)
+tfguard_rules_check_reach_after(Oid relid, Oid nspid, Oid extension)
 {
 	/* what the statement changed is seen from here on */
 	CommandCounterIncrement();
@@ -472,4 +620,6 @@ tfguard_rules_check_reach_after(Oid relid, Oid nspid)
 		tfguard_rules_check_reach(relid);
 	if (OidIsValid(nspid))
 		tfguard_rules_check_schema_reach(nspid);
+	if (OidIsValid(extension))
+		check_extension_reach(extension);
 }

@@ -295,8 +295,10 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 		tfguard_guard_is_active() && statement_decided_once(pstmt->utilityStmt);
 	Oid			reach_relid;
 	Oid			reach_nspid;
+	Oid			reach_extension;
 	bool		check_reach = tfguard_guard_is_active() &&
-		tfguard_rules_reach_target(pstmt->utilityStmt, &reach_relid, &reach_nspid);
+		tfguard_rules_reach_target(pstmt->utilityStmt, &reach_relid, &reach_nspid,
+								   &reach_extension);
 
 	if (context == PROCESS_UTILITY_TOPLEVEL && tfguard_pace_due())
 		tfguard_pace_wait(queryString);
@@ -347,7 +349,7 @@ tfguard_ProcessUtility(PROCESS_UTILITY_PARAMS)
 			standard_ProcessUtility(PROCESS_UTILITY_ARGS);
 		/* a table holding rows renamed, moved or attached into a rule's reach */
 		if (check_reach)
-			tfguard_rules_check_reach_after(reach_relid, reach_nspid);
+			tfguard_rules_check_reach_after(reach_relid, reach_nspid, reach_extension);
 	}
 	PG_CATCH();
 	{

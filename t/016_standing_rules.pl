@@ -209,6 +209,88 @@ $node->safe_psql('app', 'ALTER SCHEMA repack_old RENAME TO repack');
 	DO $$ BEGIN EXECUTE 'ALTER TABLE public.jobdata SET SCHEMA repack'; END $$});
 like($err, qr/into the reach/, 'the same through dynamic SQL');
 
+# found by the attack review: ALTER INDEX renames any relation
+my $rule_slot = $node->safe_psql('postgres', q{
+	SET ROLE dba;
+	SELECT tfguard.add_rule('job', ARRAY['truncate'], ARRAY['public.victim_slot'], database => 'app',
+							reason => 'a name no table has yet')});
+$node->safe_psql('app', q{SET ROLE agent; CREATE TABLE public.agentdata (id int);
+	INSERT INTO public.agentdata SELECT generate_series(1, 1000)});
+($ret, $out, $err) = as_role('agent', 'app', 'ALTER INDEX public.agentdata RENAME TO victim_slot');
+like($err, qr/tfguard refused bringing table "public.victim_slot" into the reach/,
+	'ALTER INDEX ... RENAME of a table into a rule\'s name refused');
+is($node->safe_psql('app', q{SELECT to_regclass('public.victim_slot') IS NULL}), 't', 'not renamed');
+
+# a schema renamed into the reach brings a partitioned table's partitions,
+# in whatever schema they are
+$node->safe_psql('postgres', q{
+	SET ROLE dba;
+	SELECT tfguard.add_rule('job', ARRAY['truncate', 'drop_table'], ARRAY['x3.events'], database => 'app',
+							reason => 'events retention')});
+$node->safe_psql('app', q{
+	CREATE SCHEMA a3 AUTHORIZATION agent;
+	CREATE SCHEMA b3 AUTHORIZATION agent;
+	SET ROLE agent;
+	CREATE TABLE a3.events (id int) PARTITION BY RANGE (id);
+	CREATE TABLE b3.events_1 PARTITION OF a3.events FOR VALUES FROM (0) TO (100000);
+	INSERT INTO a3.events SELECT generate_series(1, 1000);
+});
+($ret, $out, $err) = as_role('postgres', 'app', 'ALTER SCHEMA a3 RENAME TO x3');
+like($err, qr/tfguard refused bringing table "(x3\.events|b3\.events_1)" into the reach/,
+	'a schema renamed into a rule\'s reach with a partitioned table refused');
+
+# a superuser's ALTER EXTENSION ... SET SCHEMA moves its tables along
+$node->safe_psql('app', q{
+	CREATE SCHEMA ext_s;
+	CREATE EXTENSION pg_trgm SCHEMA ext_s;
+	CREATE TABLE ext_s.secret (id int);
+	INSERT INTO ext_s.secret SELECT generate_series(1, 1000);
+	ALTER EXTENSION pg_trgm ADD TABLE ext_s.secret;
+});
+($ret, $out, $err) = as_role('postgres', 'app', 'ALTER EXTENSION pg_trgm SET SCHEMA repack');
+like($err, qr/tfguard refused bringing table "repack.secret" into the reach/,
+	'ALTER EXTENSION ... SET SCHEMA moving a table into the reach refused');
+
+# who a rule may be for: not a superuser, unless a superuser makes it;
+# never the bootstrap superuser; no table literally named *
+$node->safe_psql('postgres', 'CREATE ROLE su_job LOGIN SUPERUSER');
+($ret, $out, $err) = as_role('dba', 'postgres',
+	q{SELECT tfguard.add_rule('su_job', ARRAY['drop_table'], ARRAY['repack.*'], reason => 'x')});
+like($err, qr/only another superuser may give it a standing rule/, 'an admin cannot give a superuser a rule');
+($ret, $out, $err) = as_role('postgres', 'postgres',
+	q{SELECT tfguard.add_rule('su_job', ARRAY['drop_table'], ARRAY['repack.*'], reason => 'pg_repack')});
+is($ret, 0, 'a superuser can (pg_repack runs as one)');
+my $bootstrap = $node->safe_psql('postgres', 'SELECT rolname FROM pg_roles WHERE oid = 10');
+($ret, $out, $err) = as_role('postgres', 'postgres',
+	qq{SELECT tfguard.add_rule('$bootstrap', ARRAY['drop_table'], ARRAY['repack.*'], reason => 'x')});
+like($err, qr/(is the bootstrap superuser|a role they are or can act as)/, 'never the bootstrap superuser');
+($ret, $out, $err) = as_role('dba', 'postgres',
+	q{SELECT tfguard.add_rule('job', ARRAY['drop_table'], ARRAY['public."*"'], reason => 'x')});
+like($err, qr/invalid object/, 'a quoted "*" is not taken for every table');
+
+# max_rows caps the rows a DELETE takes over all the partitions it is
+# judged on one by one
+$node->safe_psql('postgres', q{
+	SET ROLE dba;
+	SELECT tfguard.add_rule('job', ARRAY['mass_delete', 'delete_all'], ARRAY['public.logs8'],
+							max_rows => 150, database => 'app', reason => 'capped over partitions')});
+$node->safe_psql('app', q{
+	SET ROLE job;
+	CREATE TABLE public.logs8 (k int) PARTITION BY RANGE (k);
+	CREATE TABLE public.logs8_1 PARTITION OF public.logs8 FOR VALUES FROM (0) TO (200);
+	CREATE TABLE public.logs8_2 PARTITION OF public.logs8 FOR VALUES FROM (200) TO (400);
+	CREATE TABLE public.logs8_3 PARTITION OF public.logs8 FOR VALUES FROM (400) TO (600);
+	CREATE TABLE public.logs8_4 PARTITION OF public.logs8 FOR VALUES FROM (600) TO (800);
+	CREATE TABLE public.logs8_5 PARTITION OF public.logs8 FOR VALUES FROM (800) TO (1000);
+	INSERT INTO public.logs8 SELECT g FROM generate_series(0, 999) g WHERE g % 200 < 120;
+});
+($ret, $out, $err) = as_role('job', 'app', 'DELETE FROM public.logs8 WHERE k >= 0');
+like($err, qr/tfguard refused mass_delete.*more than the 150 rows standing rule/s,
+	'a DELETE over five partitions of 120 rows each, max_rows 150: refused');
+is($node->safe_psql('app', 'SELECT count(*) FROM public.logs8'), '600', 'rows intact');
+($ret, $out, $err) = as_role('job', 'app', 'DELETE FROM public.logs8 WHERE k < 200 AND k > 10');
+is($ret, 0, 'one partition\'s 109 rows pass');
+
 # ---------- max_rows ----------
 
 my $rule3 = $node->safe_psql('postgres', q{
@@ -280,6 +362,28 @@ $node->poll_query_until('postgres', 'SELECT tfguard.writer_pid() > 0');
 like($err, qr/tfguard refused drop_table/, 'nor after a restart');
 ($ret, $out, $err) = as_role('dba', 'postgres', qq{SELECT tfguard.drop_rule($rule)});
 like($err, qr/standing rule $rule does not exist/, 'dropping it again: a clear error');
+
+# an add_rule left open does not hold up a writer that starts meanwhile
+# (every guarded attempt waits for the writer)
+$node->safe_psql('app', q{SET ROLE agent; CREATE TABLE public.scratch2 (id int);
+	INSERT INTO public.scratch2 SELECT generate_series(1, 50)});
+my $open = $node->background_psql('postgres', extra_params => [ '-U', 'dba' ],
+	on_error_stop => 0);
+$open->query_safe('BEGIN');
+my $rule5 = $open->query_safe(q{SELECT tfguard.add_rule('agent', ARRAY['truncate'], ARRAY['public.scratch2'],
+	database => 'app', reason => 'left open a while')});
+my $writer = $node->safe_psql('postgres', 'SELECT tfguard.writer_pid()');
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($writer)");
+$node->poll_query_until('postgres', "SELECT tfguard.writer_pid() NOT IN (0, $writer)");
+($ret, $out, $err) = as_role('agent', 'app', 'DROP TABLE public.capped');
+like($err, qr/tfguard refused drop_table.*recorded as audit id/s,
+	'a writer restarted while an add_rule is open records at once');
+($ret, $out, $err) = as_role('agent', 'app', 'TRUNCATE public.scratch2');
+like($err, qr/tfguard refused truncate/, 'the open rule covers nothing yet');
+$open->query_safe('COMMIT');
+$open->quit;
+($ret, $out, $err) = as_role('agent', 'app', 'TRUNCATE public.scratch2');
+is($ret, 0, 'committed, it covers (put in by its commit, after the writer read the table)');
 
 # ---------- the rules' table itself ----------
 

@@ -75,6 +75,44 @@ my ($elapsed, $err) = timed('app', 'INSERT INTO shop.orders VALUES (101); SELECT
 cmp_ok($elapsed, '<', 0.5, 'another role is not slowed');
 $agent->quit;
 
+# refusals inside a SECURITY DEFINER function count against its owner, not
+# against the role that called it through a view: the agent waits, the
+# caller does not
+$node->safe_psql('postgres', q{SELECT pg_sleep(10.5)});	# the repeats' wait is over
+$node->safe_psql('postgres', q{
+	SET ROLE agent;
+	CREATE TABLE shop.bait (id int);
+	INSERT INTO shop.bait VALUES (1);
+	CREATE FUNCTION shop.stats() RETURNS int LANGUAGE plpgsql SECURITY DEFINER AS $$
+	BEGIN
+	  FOR i IN 1 .. 5 LOOP
+	    BEGIN TRUNCATE shop.bait; EXCEPTION WHEN OTHERS THEN NULL; END;
+	  END LOOP;
+	  RETURN 1;
+	END $$;
+	CREATE VIEW shop.dashboard AS SELECT shop.stats() AS ok;
+	GRANT SELECT ON shop.dashboard TO app;
+});
+timed('app', 'SELECT * FROM shop.dashboard');
+($elapsed, $err) = timed('app', 'SELECT 1');
+cmp_ok($elapsed, '<', 0.5, 'the caller of an agent\'s SECURITY DEFINER function is not slowed');
+($elapsed, $err) = timed('agent', 'SELECT 1');
+cmp_ok($elapsed, '>=', 0.1, 'the function\'s owner is');
+
+# inside an open transaction block, no wait: earlier statements may hold
+# locks others wait for
+$node->safe_psql('postgres', q{SELECT pg_sleep(10.5)});
+$agent = $node->background_psql('postgres', extra_params => [ '-U', 'agent' ],
+	on_error_stop => 0);
+$agent->query_safe('BEGIN');
+$agent->query_safe('INSERT INTO shop.bait VALUES (2)');
+for (1 .. 5) { timed('agent', 'TRUNCATE shop.t2'); }	# the role's next waits 0.8 s
+my $start = time();
+$agent->query_safe('SELECT 1');
+cmp_ok(time() - $start, '<', 0.3, 'a statement inside an open transaction does not wait');
+$agent->query_safe('COMMIT');
+$agent->quit;
+
 # a flood of refusals over many objects: after 20 within 10 s, the role waits
 $node->safe_psql('postgres', q{SELECT pg_sleep(10.5)});	# the repeat's wait is over
 my $flood = 0;
@@ -97,7 +135,7 @@ my ($ret, $out);
 	    BEGIN DELETE FROM shop.t1; EXCEPTION WHEN OTHERS THEN NULL; END;
 	  END LOOP;
 	END $$}, extra_params => [ '-U', 'agent' ]);
-like($err, qr/tfguard ended the session: one statement met more than 20 refusals/,
+like($err, qr/tfguard ended the session: one statement or transaction met more than 20 refusals/,
 	'a refusal loop in one statement ends the session');
 is($node->safe_psql('postgres', "SELECT count(*) FROM tfguard.audit_log WHERE id > $before"),
 	'21', 'after 21 refusals, each recorded');
