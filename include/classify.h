@@ -14,6 +14,7 @@
 #include "catalog/objectaccess.h"
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
+#include "utils/fmgroids.h"
 
 extern void tfguard_classify_object_access(ObjectAccessType access,
 										   Oid classId, Oid objectId,
@@ -32,5 +33,31 @@ typedef struct RefreshCheck
 extern bool tfguard_classify_refresh_before(RefreshMatViewStmt *stmt,
 											RefreshCheck *check);
 extern void tfguard_classify_refresh_after(const RefreshCheck *check);
+
+/*
+ * The functions that throw away what a standby, a subscriber or a backup
+ * tool still needs: they drop, advance or consume a replication slot, or
+ * advance a replication origin (break_recovery).  The object access hook
+ * asks for every function the executor prepares to call: a switch on OIDs.
+ */
+static inline const char *
+tfguard_recovery_function(Oid funcid)
+{
+	switch (funcid)
+	{
+		case F_PG_DROP_REPLICATION_SLOT:
+			return "pg_drop_replication_slot";
+		case F_PG_REPLICATION_SLOT_ADVANCE:
+			return "pg_replication_slot_advance";
+		case F_PG_LOGICAL_SLOT_GET_CHANGES:
+			return "pg_logical_slot_get_changes";
+		case F_PG_LOGICAL_SLOT_GET_BINARY_CHANGES:
+			return "pg_logical_slot_get_binary_changes";
+		case F_PG_REPLICATION_ORIGIN_ADVANCE:
+			return "pg_replication_origin_advance";
+		default:
+			return NULL;
+	}
+}
 
 #endif							/* TFGUARD_CLASSIFY_H */

@@ -28,7 +28,6 @@
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "utils/acl.h"
-#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -194,9 +193,10 @@ classify_column_drop(Oid relid, int attnum)
 }
 
 /*
- * pg_drop_replication_slot() or pg_replication_slot_advance(), about to be
- * called (the executor is preparing the expression): which slot it will
- * be is an argument, known only when it runs, so the function names it.
+ * A function that drops, advances or consumes a replication slot, or
+ * advances an origin, about to be called (the executor is preparing the
+ * expression): which slot it will be is an argument, known only when it
+ * runs, so the function names it.
  */
 static void
 classify_slot_function(Oid funcid)
@@ -207,8 +207,7 @@ classify_slot_function(Oid funcid)
 		return;
 	attempt.operation = GUARDED_BREAK_RECOVERY;
 	attempt.object_kind = OBJECT_KIND_REPLICATION_SLOT;
-	attempt.object_name = funcid == F_PG_DROP_REPLICATION_SLOT ?
-		"pg_drop_replication_slot" : "pg_replication_slot_advance";
+	attempt.object_name = tfguard_recovery_function(funcid);
 	attempt.object_class = InvalidOid;
 	attempt.object_id = InvalidOid;
 	tfguard_decide(&attempt);

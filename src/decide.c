@@ -156,7 +156,7 @@ static const AttemptMessages attempt_messages[] = {
 	{GUARDED_BREAK_RECOVERY, OBJECT_KIND_REPLICATION_SLOT,
 		gettext_noop("tfguard refused break_recovery by function %s"),
 		gettext_noop("tfguard would refuse break_recovery by function %s"),
-	gettext_noop("The statement calls %s, which drops or advances a replication slot: the WAL a standby or a backup tool still needs from it would be removed for good.")},
+	gettext_noop("The statement calls %s, which drops, advances or consumes a replication slot or origin: the WAL or changes a standby, a subscriber or a backup tool still needs from it would be lost for good.")},
 	/* whatever the operation: see messages_of() and consequence() */
 	{GUARDED_DROP_TABLE, OBJECT_KIND_RULE_REACH,
 		gettext_noop("tfguard refused bringing table %s into the reach of a standing rule"),

@@ -25,7 +25,6 @@
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
-#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/varlena.h"
 
@@ -103,8 +102,7 @@ tfguard_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 			break;
 		case OAT_FUNCTION_EXECUTE:
 			/* two functions throw away WAL that standbys and backups need */
-			if (unlikely(objectId == F_PG_DROP_REPLICATION_SLOT ||
-						 objectId == F_PG_REPLICATION_SLOT_ADVANCE) &&
+			if (unlikely(tfguard_recovery_function(objectId) != NULL) &&
 				tfguard_guard_is_active())
 				tfguard_classify_object_access(access, classId, objectId, subId);
 			break;

@@ -77,8 +77,8 @@ is($node->safe_psql('app', $state_sql), $state, 'rows intact');
 
 # ---------- the rule README gives for pg_repack ----------
 
+# pg_repack runs as a superuser: only another superuser gives it a rule
 my $rule = $node->safe_psql('postgres', q{
-	SET ROLE dba;
 	SELECT tfguard.add_rule('repacker', ARRAY['drop_table', 'delete_all', 'mass_delete'], ARRAY['repack.*'],
 							database => 'app', reason => 'pg_repack: its own work tables in schema repack')});
 # what the killed run left behind, cleaned up as pg_repack's documentation says

@@ -20,6 +20,7 @@ $node->safe_psql('postgres', q{
 	CREATE ROLE agent LOGIN;
 	SELECT pg_create_physical_replication_slot('standby1');
 	SELECT pg_create_physical_replication_slot('backup1', true);
+	SELECT pg_create_logical_replication_slot('cdc', 'test_decoding');
 });
 my $backup_lsn = $node->safe_psql('postgres',
 	q{SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'backup1'});
@@ -71,15 +72,19 @@ for my $route (
 	[ 'a prepared statement', q{PREPARE d(name) AS SELECT pg_drop_replication_slot($1); EXECUTE d('standby1')} ],
 	[ 'a SQL function', q{CREATE FUNCTION pg_temp.d(s name) RETURNS void LANGUAGE sql AS 'SELECT pg_drop_replication_slot(s)'; SELECT pg_temp.d('standby1')} ],
 	[ 'every slot at once', q{SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots} ],
-	[ 'advancing it', q{SELECT pg_replication_slot_advance('backup1', pg_current_wal_lsn())} ])
+	[ 'advancing it', q{SELECT pg_replication_slot_advance('backup1', pg_current_wal_lsn())} ],
+	[ 'consuming a logical slot', q{SELECT count(*) FROM pg_logical_slot_get_changes('cdc', NULL, NULL)} ],
+	[ 'consuming it as binary', q{SELECT count(*) FROM pg_logical_slot_get_binary_changes('cdc', NULL, NULL)} ])
 {
 	($ret, $out, $err) = as_role('postgres', 'postgres', $route->[1]);
-	like($err, qr/tfguard refused break_recovery by function "pg_(drop_replication_slot|replication_slot_advance)"/,
+	like($err, qr/tfguard refused break_recovery by function "pg_(drop_replication_slot|replication_slot_advance|logical_slot_get_changes|logical_slot_get_binary_changes)"/,
 		"slot: $route->[0] refused");
 }
 ($ret, $out, $err) = as_role('replicator', 'postgres', q{SELECT pg_drop_replication_slot('backup1')});
 like($err, qr/tfguard refused break_recovery/, 'a REPLICATION role refused too');
-is(slots(), 'backup1,standby1', 'the slots are still there');
+is(slots(), 'backup1,cdc,standby1', 'the slots are still there');
+($ret, $out, $err) = as_role('postgres', 'postgres', q{SELECT count(*) > 0 FROM pg_logical_slot_peek_changes('cdc', NULL, NULL)});
+is($out, 't', 'peeking at a logical slot is free, and its changes are all still there');
 is($node->safe_psql('postgres', q{SELECT restart_lsn FROM pg_replication_slots WHERE slot_name = 'backup1'}),
 	$backup_lsn, 'and not advanced');
 
@@ -101,7 +106,7 @@ my $token = $node->safe_psql('postgres', q{
 like($err, qr/does not cover "pg_replication_slot_advance"/, 'a token naming the drop does not advance');
 unlike($err, qr/refused break_recovery by function "pg_drop_replication_slot"/,
 	'with the token the slot is dropped');
-is(slots(), 'backup1', 'standby1 is gone');
+is(slots(), 'backup1,cdc', 'standby1 is gone');
 like($node->safe_psql('postgres',
 	q{SELECT decision || ' ' || token_id FROM tfguard.audit_log WHERE operation = 'break_recovery' ORDER BY id DESC LIMIT 1}),
 	qr/^allowed /, 'recorded as allowed with the token');
