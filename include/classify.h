@@ -37,7 +37,9 @@ extern void tfguard_classify_refresh_after(const RefreshCheck *check);
 /*
  * The functions that throw away what a standby, a subscriber or a backup
  * tool still needs: they drop, advance or consume a replication slot, or
- * advance a replication origin (break_recovery).  The object access hook
+ * advance or drop a replication origin (break_recovery).  Their names are
+ * also their C symbols: CREATE FUNCTION ... LANGUAGE internal AS one of
+ * them is refused too (classify_utility.c).  The object access hook
  * asks for every function the executor prepares to call: a switch on OIDs.
  */
 static inline const char *
@@ -55,6 +57,10 @@ tfguard_recovery_function(Oid funcid)
 			return "pg_logical_slot_get_binary_changes";
 		case F_PG_REPLICATION_ORIGIN_ADVANCE:
 			return "pg_replication_origin_advance";
+		case F_PG_REPLICATION_ORIGIN_XACT_SETUP:
+			return "pg_replication_origin_xact_setup";
+		case F_PG_REPLICATION_ORIGIN_DROP:
+			return "pg_replication_origin_drop";
 		default:
 			return NULL;
 	}

@@ -79,8 +79,10 @@ typedef enum GuardedObjectKind
 	OBJECT_KIND_ADMIN_ROLE,		/* tfguard_admin and its members */
 	OBJECT_KIND_RULE_REACH,		/* a table holding rows brought into a
 								 * standing rule's reach */
-	OBJECT_KIND_REPLICATION_SLOT	/* named by the function that drops or
+	OBJECT_KIND_REPLICATION_SLOT,	/* named by the function that drops or
 									 * advances one */
+	OBJECT_KIND_SUBSCRIPTION	/* dropped (with its slot on the publisher),
+								 * or told to skip changes */
 } GuardedObjectKind;
 
 /* One attempt at a guarded operation on one object. */

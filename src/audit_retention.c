@@ -97,6 +97,19 @@ tfguard_prune_audit(PG_FUNCTION_ARGS)
 	if (strlen(reason) > PRUNE_REASON_MAX)
 		reason[pg_mbcliplen(reason, strlen(reason), PRUNE_REASON_MAX)] = '\0';
 
+	/*
+	 * Without a token the DELETE would be refused and recorded, as the
+	 * trail owner's: say so at once, recording nothing, so that no one
+	 * floods the trail (or paces its owner) through this function.
+	 */
+	if (tfguard_session_token_id() == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("pruning the audit trail needs a token for reconfigure naming tfguard.audit_log"),
+				 errdetail("Removing rows of the trail is a change to tfguard itself."),
+				 errhint("Another administrator issues it: tfguard.issue_token('%s', ARRAY['reconfigure'], ARRAY['tfguard.audit_log'], ...); then SET tfguard.token in this session.",
+						 GetUserNameFromId(GetSessionUserId(), false))));
+
 	audit_table = tfguard_audit_table_oid();
 	if (!OidIsValid(audit_table))
 		ereport(ERROR,

@@ -54,18 +54,25 @@
 #include "decide.h"
 #include "own_objects.h"
 
-
+/* An attempt on something that has a name and no OID: a setting, tfguard. */
 static void
-refuse_reconfigure(GuardedObjectKind object_kind, const char *object_name)
+decide_on_name(GuardedOperation operation, GuardedObjectKind object_kind,
+			   const char *object_name)
 {
-	GuardedAttempt attempt;
+	GuardedAttempt attempt = {0};
 
-	attempt.operation = GUARDED_RECONFIGURE;
+	attempt.operation = operation;
 	attempt.object_kind = object_kind;
 	attempt.object_name = object_name;
 	attempt.object_class = InvalidOid;
 	attempt.object_id = InvalidOid;
 	tfguard_decide(&attempt);
+}
+
+static void
+refuse_reconfigure(GuardedObjectKind object_kind, const char *object_name)
+{
+	decide_on_name(GUARDED_RECONFIGURE, object_kind, object_name);
 }
 
 /*
@@ -681,10 +688,27 @@ part_changed_at_home(Node *parsetree)
  */
 static const char *const recovery_settings[] = {
 	"archive_mode", "archive_command", "archive_library",
+	"basic_archive.archive_directory",
 	"wal_level", "max_wal_senders", "max_replication_slots",
 	"wal_keep_size", "max_slot_wal_keep_size",
+	"idle_replication_slot_timeout",	/* 18: invalidates idle slots */
 	"fsync", "full_page_writes"
 };
+
+/* tfguard_recovery_function()'s, whose names are their C symbols */
+static const Oid recovery_functions[] = {
+	F_PG_DROP_REPLICATION_SLOT, F_PG_REPLICATION_SLOT_ADVANCE,
+	F_PG_LOGICAL_SLOT_GET_CHANGES, F_PG_LOGICAL_SLOT_GET_BINARY_CHANGES,
+	F_PG_REPLICATION_ORIGIN_ADVANCE, F_PG_REPLICATION_ORIGIN_XACT_SETUP,
+	F_PG_REPLICATION_ORIGIN_DROP
+};
+
+static void
+refuse_recovery_change(GuardedObjectKind kind, const char *name)
+{
+	if (tfguard_operation_guarded(GUARDED_BREAK_RECOVERY))
+		decide_on_name(GUARDED_BREAK_RECOVERY, kind, name);
+}
 
 /* ALTER SYSTEM SET or RESET of one of them: break_recovery. */
 static void
@@ -698,17 +722,72 @@ classify_recovery_setting(AlterSystemStmt *stmt)
 	{
 		if (pg_strcasecmp(name, recovery_settings[i]) == 0)
 		{
-			GuardedAttempt attempt = {0};
-
-			attempt.operation = GUARDED_BREAK_RECOVERY;
-			attempt.object_kind = OBJECT_KIND_SETTING;
-			attempt.object_name = recovery_settings[i];
-			attempt.object_class = InvalidOid;
-			attempt.object_id = InvalidOid;
-			if (tfguard_operation_guarded(GUARDED_BREAK_RECOVERY))
-				tfguard_decide(&attempt);
+			refuse_recovery_change(OBJECT_KIND_SETTING, recovery_settings[i]);
 			return;
 		}
+	}
+}
+
+/*
+ * CREATE FUNCTION ... LANGUAGE internal AS 'pg_drop_replication_slot'
+ * (a superuser's): a second name for a function that throws away what
+ * standbys need, which the object access hook would not know by its OID.
+ */
+static void
+classify_internal_alias(CreateFunctionStmt *stmt)
+{
+	const char *language = NULL;
+	const char *symbol = NULL;
+	ListCell   *lc;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *option = (DefElem *) lfirst(lc);
+
+		if (strcmp(option->defname, "language") == 0 && IsA(option->arg, String))
+			language = strVal(option->arg);
+		else if (strcmp(option->defname, "as") == 0 && IsA(option->arg, List) &&
+				 list_length((List *) option->arg) >= 1 &&
+				 IsA(linitial((List *) option->arg), String))
+			symbol = strVal(linitial((List *) option->arg));
+	}
+	if (language == NULL || symbol == NULL || pg_strcasecmp(language, "internal") != 0)
+		return;
+	for (int i = 0; i < (int) lengthof(recovery_functions); i++)
+	{
+		const char *name = tfguard_recovery_function(recovery_functions[i]);
+
+		if (strcmp(name, symbol) == 0)
+		{
+			refuse_recovery_change(OBJECT_KIND_REPLICATION_SLOT, name);
+			return;
+		}
+	}
+}
+
+/* Statements that cost a standby or subscriber what it recovers from. */
+static void
+classify_recovery_statement(Node *parsetree)
+{
+	switch (nodeTag(parsetree))
+	{
+		case T_AlterSystemStmt:
+			classify_recovery_setting((AlterSystemStmt *) parsetree);
+			break;
+		case T_CreateFunctionStmt:
+			classify_internal_alias((CreateFunctionStmt *) parsetree);
+			break;
+		case T_DropSubscriptionStmt:
+			refuse_recovery_change(OBJECT_KIND_SUBSCRIPTION,
+								   ((DropSubscriptionStmt *) parsetree)->subname);
+			break;
+		case T_AlterSubscriptionStmt:
+			if (((AlterSubscriptionStmt *) parsetree)->kind == ALTER_SUBSCRIPTION_SKIP)
+				refuse_recovery_change(OBJECT_KIND_SUBSCRIPTION,
+									   ((AlterSubscriptionStmt *) parsetree)->subname);
+			break;
+		default:
+			break;
 	}
 }
 
@@ -725,8 +804,7 @@ tfguard_classify_utility(PlannedStmt *pstmt)
 	if (tfguard_running_own_script())
 		return;
 
-	if (IsA(parsetree, AlterSystemStmt))
-		classify_recovery_setting((AlterSystemStmt *) parsetree);
+	classify_recovery_statement(parsetree);
 	part = part_changed_anywhere(parsetree, &setting);
 	/* outside the home database the audit table's OID is a cached invalid one */
 	if (part == PART_NONE && OidIsValid(tfguard_audit_table_oid()))

@@ -157,6 +157,10 @@ static const AttemptMessages attempt_messages[] = {
 		gettext_noop("tfguard refused break_recovery by function %s"),
 		gettext_noop("tfguard would refuse break_recovery by function %s"),
 	gettext_noop("The statement calls %s, which drops, advances or consumes a replication slot or origin: the WAL or changes a standby, a subscriber or a backup tool still needs from it would be lost for good.")},
+	{GUARDED_BREAK_RECOVERY, OBJECT_KIND_SUBSCRIPTION,
+		gettext_noop("tfguard refused break_recovery of subscription %s"),
+		gettext_noop("tfguard would refuse break_recovery of subscription %s"),
+	gettext_noop("The statement would drop subscription %s, with its replication slot on the publisher, or make it skip changes: the subscriber would lose changes it has not applied.")},
 	/* whatever the operation: see messages_of() and consequence() */
 	{GUARDED_DROP_TABLE, OBJECT_KIND_RULE_REACH,
 		gettext_noop("tfguard refused bringing table %s into the reach of a standing rule"),

@@ -24,7 +24,10 @@
  * the refusal itself: the refused statement, and the statements before it
  * in an open transaction, may hold locks that other sessions wait for
  * (pg_repack's holds its table's ACCESS EXCLUSIVE lock), and those go when
- * the transaction ends.  A refusal
+ * the transaction ends.  A DML statement or query has taken the weak locks
+ * of parse analysis (ACCESS SHARE, ROW EXCLUSIVE) by the time it reaches
+ * the ExecutorStart hook: DDL on its tables waits behind it, up to the
+ * wait's 10 s, as behind any slow query.  A refusal
  * is still refused and recorded at once; repeats are recorded with the
  * start of their statement only, and without the statement in the server
  * log (the first one had it whole).  Ordinary statements are not delayed

@@ -8,8 +8,9 @@
  * tables, partitioned tables, partitions and materialized views are
  * guarded; temporary relations and relations created in the current
  * transaction are not, because nothing that outlives the transaction is
- * lost with them (except by a TRUNCATE that logical replication publishes:
- * a subscriber applies it to its own table of that name).  Indexes, views, sequences, TOAST tables and foreign
+ * lost with them (except by a TRUNCATE, or a DELETE or UPDATE without an
+ * effective WHERE, that logical replication publishes: a subscriber
+ * applies it to its own table of that name).  Indexes, views, sequences, TOAST tables and foreign
  * tables (whose data lives on another server) are not guarded either.
  *
  *-------------------------------------------------------------------------
@@ -75,20 +76,33 @@ tfguard_new_partitions_may_hold_old_rows(void)
 }
 
 /*
- * Will a TRUNCATE of this table be published?  Logical replication applies
- * it by name: a subscriber's table of the same name loses its rows, even
- * when the publisher's table is one this transaction just created (and
- * named as an old one it renamed away).
+ * Will a TRUNCATE, or a DELETE or UPDATE of every row, of this table be
+ * published?  Logical replication applies it by name: a subscriber's
+ * table of the same name loses its rows, even when the publisher's table
+ * is one this transaction just created (and named as an old one it
+ * renamed away), whose rows the subscriber may never have been sent.
  */
 static bool
-truncate_is_published(Oid relid)
+change_is_published(Oid relid, GuardedOperation operation)
 {
-	Relation	rel = relation_open(relid, NoLock);
+	Relation	rel;
 	PublicationDesc pubdesc;
 
+	if (operation != GUARDED_TRUNCATE && operation != GUARDED_DELETE_ALL &&
+		operation != GUARDED_UPDATE_ALL)
+		return false;
+	rel = relation_open(relid, NoLock);
 	RelationBuildPublicationDesc(rel, &pubdesc);
 	relation_close(rel, NoLock);
-	return pubdesc.pubactions.pubtruncate;
+	switch (operation)
+	{
+		case GUARDED_TRUNCATE:
+			return pubdesc.pubactions.pubtruncate;
+		case GUARDED_DELETE_ALL:
+			return pubdesc.pubactions.pubdelete;
+		default:
+			return pubdesc.pubactions.pubupdate;
+	}
 }
 
 static GuardedObjectKind
@@ -139,7 +153,7 @@ tfguard_relation_is_guarded(Oid relid, GuardedOperation operation,
 	if (get_rel_persistence(relid) == RELPERSISTENCE_TEMP)
 		return false;
 	if (list_member_oid(created_in_transaction.list, relid) &&
-		!(operation == GUARDED_TRUNCATE && truncate_is_published(relid)))
+		!change_is_published(relid, operation))
 		return false;
 
 	relname = get_rel_name(relid);

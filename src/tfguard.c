@@ -166,7 +166,10 @@ tfguard_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	PlannedStmt *stmt = queryDesc->plannedstmt;
 
-	/* a client looping on a refusal waits here, holding no lock of it */
+	/*
+	 * A role looping on refusals waits here, holding only the weak locks
+	 * parse analysis took for this statement (see refusal_pace.c)
+	 */
 	if (tfguard_pace_due())
 		tfguard_pace_wait(queryDesc->sourceText);
 	hide_secrets_of_string(queryDesc->sourceText, stmt);

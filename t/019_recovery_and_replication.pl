@@ -47,7 +47,9 @@ for my $setting (
 	[ 'archive_library', q{''} ], [ 'wal_level', 'minimal' ],
 	[ 'max_wal_senders', '0' ], [ 'max_replication_slots', '0' ],
 	[ 'wal_keep_size', '0' ], [ 'max_slot_wal_keep_size', '1' ],
-	[ 'fsync', 'off' ], [ 'full_page_writes', 'off' ])
+	[ 'fsync', 'off' ], [ 'full_page_writes', 'off' ],
+	[ 'idle_replication_slot_timeout', q{'1s'} ],
+	[ 'basic_archive.archive_directory', q{'/tmp'} ])
 {
 	my ($name, $value) = @$setting;
 	my ($ret, $out, $err) = as_role('postgres', 'postgres', "ALTER SYSTEM SET $name = $value");
@@ -56,12 +58,24 @@ for my $setting (
 	like($err, qr/tfguard refused break_recovery of setting "$name"/, "ALTER SYSTEM RESET of it, in capitals, too");
 }
 is(slurp_file($node->data_dir . '/postgresql.auto.conf'), $auto_conf, 'postgresql.auto.conf unchanged');
-my ($ret, $out, $err) = as_role('postgres', 'postgres', q{ALTER SYSTEM SET work_mem = '8MB'});
+my ($ret, $out, $err) = as_role('postgres', 'postgres', q{SELECT pg_replication_origin_create('orig1')});
+for my $route (
+	[ 'a second name for the drop (LANGUAGE internal)', q{CREATE FUNCTION public.my_drop(name) RETURNS void LANGUAGE internal STRICT AS 'pg_drop_replication_slot'} ],
+	[ 'a second name for the advance', q{CREATE OR REPLACE FUNCTION public.my_adv(name, pg_lsn) RETURNS record LANGUAGE internal STRICT AS 'pg_replication_slot_advance'} ],
+	[ 'an origin advanced by its transaction', q{SELECT pg_replication_origin_session_setup('orig1'); SELECT pg_replication_origin_xact_setup('FF/FFFFFFFF', now())} ],
+	[ 'an origin dropped', q{SELECT pg_replication_origin_drop('orig1')} ])
+{
+	($ret, $out, $err) = as_role('postgres', 'postgres', $route->[1]);
+	like($err, qr/tfguard refused break_recovery by function "pg_\w+"/, "$route->[0]: refused");
+}
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_proc WHERE proname IN ('my_drop', 'my_adv')}), '0',
+	'no second name was made');
+($ret, $out, $err) = as_role('postgres', 'postgres', q{ALTER SYSTEM SET work_mem = '8MB'});
 is($ret, 0, 'other settings change as before');
 as_role('postgres', 'postgres', 'ALTER SYSTEM RESET work_mem');
 is($node->safe_psql('postgres',
 	q{SELECT count(*) FROM tfguard.audit_log WHERE operation = 'break_recovery' AND decision = 'blocked' AND session_role = 'postgres'}),
-	'20', 'each refusal recorded');
+	'28', 'each refusal recorded (12 settings set and reset, 4 function routes)');
 
 # ---------- the slots ----------
 
@@ -172,6 +186,16 @@ like($err, qr/tfguard refused truncate of table "public.orders"/,
 like($err, qr/tfguard refused truncate of table "public.(customers|orders)".*1 more: "public.(customers|orders)"/s,
 	'rename trick over two tables: both refused, in one decision');
 ($ret, $out, $err) = as_role('agent', 'appdb', q{
+	BEGIN;
+	ALTER TABLE orders RENAME TO orders_keep;
+	CREATE UNLOGGED TABLE orders (LIKE orders_keep INCLUDING ALL);
+	INSERT INTO orders SELECT * FROM orders_keep;
+	ALTER TABLE orders SET LOGGED;
+	DELETE FROM orders;
+	COMMIT});
+like($err, qr/tfguard refused delete_all of table "public.orders"/,
+	'rename trick with DELETE: the published DELETE of every row of the new table is refused');
+($ret, $out, $err) = as_role('agent', 'appdb', q{
 	BEGIN; CREATE TABLE scratch (id int); TRUNCATE scratch; COMMIT});
 like($err, qr/tfguard refused truncate of table "public.scratch"/,
 	'any TRUNCATE a publication publishes is guarded, new table or not');
@@ -182,6 +206,13 @@ $node->safe_psql('appdb', 'INSERT INTO public.customers VALUES (51)');
 $node->wait_for_catchup('everything');
 is($sub->safe_psql('appdb', 'SELECT count(*) FROM public.orders'), '5000', 'the replica keeps its rows');
 is($sub->safe_psql('appdb', 'SELECT count(*) FROM public.customers'), '51', 'and replication goes on');
+($ret, $out, $err) = $sub->psql('appdb', 'ALTER SUBSCRIPTION everything SKIP (lsn = \'0/1\')');
+like($err, qr/tfguard refused break_recovery of subscription "everything"/, 'ALTER SUBSCRIPTION ... SKIP refused');
+($ret, $out, $err) = $sub->psql('appdb', 'DROP SUBSCRIPTION everything');
+like($err, qr/tfguard refused break_recovery of subscription "everything"/,
+	'DROP SUBSCRIPTION (and its slot on the publisher) refused');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'everything'}),
+	'1', 'the publisher keeps the slot');
 
 # ---------- postgres_fdw into the same cluster ----------
 

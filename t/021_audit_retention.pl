@@ -51,9 +51,12 @@ $node->poll_query_until('postgres', q{SELECT current_setting('tfguard.max_ttl') 
 
 ($ret, $out, $err) = as_role('dba', qq{SELECT tfguard.prune_audit('$cutoff')});
 like($err, qr/needs a reason/, 'a reason is required');
+my $trail = $node->safe_psql('postgres', 'SELECT count(*) FROM tfguard.audit_log');
 ($ret, $out, $err) = as_role('dba', qq{SELECT tfguard.prune_audit('$cutoff', 'archived to /backup/2026.csv')});
-like($err, qr/tfguard refused reconfigure of audit table "tfguard.audit_log"/,
-	'without a token: refused as reconfigure');
+like($err, qr/pruning the audit trail needs a token for reconfigure naming tfguard.audit_log/,
+	'without a token: refused, saying what is needed');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM tfguard.audit_log'), $trail,
+	'and recording nothing (no flooding through it)');
 is($node->safe_psql('postgres', qq{SELECT count(*) FROM tfguard.audit_log WHERE logged_at < '$cutoff'}),
 	$old_rows, 'nothing removed');
 
