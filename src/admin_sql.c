@@ -27,6 +27,7 @@
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "pgstat.h"
@@ -72,6 +73,24 @@ tfguard_check_not_standby(const char *action)
 				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 				 errmsg("cannot %s on a standby", action),
 				 errhint("Connect to the primary: unlocks are made and recorded there.")));
+}
+
+/*
+ * A "reason" argument: NULL when missing or blank, else cut to max_bytes
+ * on a character boundary (it lands in the trail and in shared memory).
+ */
+char *
+tfguard_reason_arg(FunctionCallInfo fcinfo, int argno, int max_bytes)
+{
+	char	   *reason;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	reason = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (strspn(reason, " \t\r\n") == strlen(reason))
+		return NULL;
+	reason[pg_mbcliplen(reason, strlen(reason), max_bytes)] = '\0';
+	return reason;
 }
 
 /* The one way an admin function records what it did; fails closed. */

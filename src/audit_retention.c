@@ -88,14 +88,12 @@ tfguard_prune_audit(PG_FUNCTION_ARGS)
 						timestamptz_to_str(newest_allowed)),
 				 errdetail("The rows of the last tfguard.max_ttl (%d s) hold the requests awaiting a decision and the denials tfguard remembers.",
 						   tfguard_max_ttl_s)));
-	reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	if (reason == NULL || strspn(reason, " \t\r\n") == strlen(reason))
+	reason = tfguard_reason_arg(fcinfo, 1, PRUNE_REASON_MAX);
+	if (reason == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("pruning the audit trail needs a reason"),
 				 errhint("Say where the removed rows were archived, e.g. reason => 'archived to s3://audit/2025.csv'.")));
-	if (strlen(reason) > PRUNE_REASON_MAX)
-		reason[pg_mbcliplen(reason, strlen(reason), PRUNE_REASON_MAX)] = '\0';
 
 	/*
 	 * Without a token the DELETE would be refused and recorded, as the

@@ -564,15 +564,12 @@ tfguard_add_rule(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expires must be a time in the future, or NULL for a rule that lasts until it is dropped")));
 
-	reason = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
-	if (reason == NULL || strspn(reason, " \t\r\n") == strlen(reason))
+	reason = tfguard_reason_arg(fcinfo, 5, RULE_REASON_MAX);
+	if (reason == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("a standing rule needs a reason"),
 				 errhint("Say which job runs under it and why, e.g. reason => 'pg_partman retention of public.logs'.")));
-	if (strlen(reason) > RULE_REASON_MAX)
-		reason[pg_mbcliplen(reason, strlen(reason), RULE_REASON_MAX)] = '\0';
-
 	if (!PG_ARGISNULL(6))
 	{
 		database_name = NameStr(*PG_GETARG_NAME(6));
@@ -628,7 +625,7 @@ Datum
 tfguard_drop_rule(PG_FUNCTION_ARGS)
 {
 	int64		id;
-	char	   *reason = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *reason = tfguard_reason_arg(fcinfo, 1, RULE_REASON_MAX);
 	Relation	rel;
 	TableScanDesc scan;
 	HeapTuple	tuple;
@@ -644,8 +641,6 @@ tfguard_drop_rule(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the standing rule's id must not be NULL")));
 	id = PG_GETARG_INT64(0);
-	if (reason && strlen(reason) > RULE_REASON_MAX)
-		reason[pg_mbcliplen(reason, strlen(reason), RULE_REASON_MAX)] = '\0';
 
 	rel = table_open(rule_store_oid(false), ExclusiveLock);
 	scan = table_beginscan(rel, SnapshotSelf, 0, NULL);

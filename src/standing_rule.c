@@ -201,13 +201,17 @@ copy_live_rules(Oid role, uint32 operations, StandingRule *out)
 
 /* ---------- reach ---------- */
 
-/* Does one of the rule's objects name this relation or one of its ancestors? */
-static bool
-rule_reaches(const StandingRule *rule, Oid relid)
+/*
+ * Which of the rules have an object naming this relation or one of its
+ * ancestors?  Fills reaches[0..n-1]; the names are looked up once.
+ */
+static void
+rules_reaching(const StandingRule *rules, int n, Oid relid, bool *reaches)
 {
 	List	   *lineage = list_make1_oid(relid);
 	ListCell   *lc;
 
+	memset(reaches, 0, n * sizeof(bool));
 	if (get_rel_relispartition(relid))
 		lineage = list_concat(lineage, get_partition_ancestors(relid));
 
@@ -219,19 +223,20 @@ rule_reaches(const StandingRule *rule, Oid relid)
 
 		if (relname == NULL || nspname == NULL)
 			continue;
-		for (int i = 0; i < rule->nobjects; i++)
+		for (int r = 0; r < n; r++)
 		{
-			const RuleObject *object = &rule->objects[i];
+			for (int i = 0; i < rules[r].nobjects && !reaches[r]; i++)
+			{
+				const RuleObject *object = &rules[r].objects[i];
 
-			if (strcmp(NameStr(object->schema), nspname) != 0)
-				continue;
-			/* "schema.*" takes the relation itself, by its own schema */
-			if (NameStr(object->table)[0] == '\0' ? each == relid :
-				strcmp(NameStr(object->table), relname) == 0)
-				return true;
+				if (strcmp(NameStr(object->schema), nspname) != 0)
+					continue;
+				/* "schema.*" takes the relation itself, by its own schema */
+				reaches[r] = NameStr(object->table)[0] == '\0' ? each == relid :
+					strcmp(NameStr(object->table), relname) == 0;
+			}
 		}
 	}
-	return false;
 }
 
 /*
@@ -355,6 +360,7 @@ tfguard_rule_covers(const GuardedAttempt *attempt, int64 *rule_id,
 					const char **why_not)
 {
 	StandingRule rules[TFGUARD_MAX_RULES];
+	bool		reaches[TFGUARD_MAX_RULES];
 	int			n;
 
 	*why_not = NULL;
@@ -365,13 +371,14 @@ tfguard_rule_covers(const GuardedAttempt *attempt, int64 *rule_id,
 		return false;
 
 	n = copy_live_rules(GetSessionUserId(), 1 << attempt->operation, rules);
+	rules_reaching(rules, n, attempt->object_id, reaches);
 	for (int i = 0; i < n; i++)
 	{
 		int64		rows;
 		Oid			root;
 		bool		per_tree;
 
-		if (!rule_reaches(&rules[i], attempt->object_id))
+		if (!reaches[i])
 			continue;
 		if (rules[i].max_rows >= 0)
 		{
@@ -420,9 +427,12 @@ rule_reaching(const StandingRule *rules, int n, Oid relid,
 		GUARDED_MASS_UPDATE
 	};
 
+	bool		reaches[TFGUARD_MAX_RULES];
+
+	rules_reaching(rules, n, relid, reaches);
 	for (int i = 0; i < n; i++)
 	{
-		if (!rule_reaches(&rules[i], relid))
+		if (!reaches[i])
 			continue;
 		for (int j = 0; j < (int) lengthof(worst_first); j++)
 		{
@@ -510,9 +520,10 @@ tfguard_rules_check_schema_reach(Oid nspid)
 
 /*
  * Before a utility statement: may it bring existing tables into a rule's
- * reach?  Returns the relation (a rename of a table or materialized view,
- * SET SCHEMA, the partition of ATTACH PARTITION) or the schema (a rename
- * of a schema) to check once it ran, resolved now, before names change.
+ * reach?  Returns the relation (any rename of a relation, SET SCHEMA, the
+ * partition of ATTACH PARTITION), the schema (a rename of a schema) or the
+ * extension (ALTER EXTENSION ... SET SCHEMA) to check once it ran,
+ * resolved now, before names change.
  * Costs ordinary statements nothing: asked only while rules exist.
  */
 bool
